@@ -1,0 +1,453 @@
+/**
+ * RadiusClient: sends Access-Requests to the configured servers in order, with failover and hold-down
+ * (RFC 2865 §2.4, §2.6; RFC 5080 §2.2.1). It never sees an HTTP request; the strategy calls it.
+ */
+import { randomBytes } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { EventEmitter } from 'node:events';
+import { isIP } from 'node:net';
+import createDebug from 'debug';
+import {
+  RadiusClosedError,
+  RadiusConfigError,
+  RadiusTimeoutError,
+  type DropReason,
+  type ServerAttempt,
+} from './errors';
+import { normalizeClientOptions, type NormalizedServer, type RadiusClientOptions } from './options';
+import { decodeAttributes, type DecodedAttributes } from './protocol/dictionary';
+import {
+  Attr,
+  Code,
+  chapPassword,
+  encodeAttribute,
+  encodeRequest,
+  hidePassword,
+  MAX_ATTRIBUTE_VALUE_LENGTH,
+  MAX_PASSWORD_LENGTH,
+  type RawAttribute,
+} from './protocol/packet';
+import { Destination, ExchangeError } from './transport';
+
+const debug = createDebug('passport-radius:client');
+
+/** Fields common to every {@link AuthResult}. */
+interface ResultBase {
+  /** Name of the server that sent the reply. */
+  server: string;
+  /** Reply attributes decoded by dictionary name (see `decodeAttributes`). */
+  attributes: DecodedAttributes;
+  /** Reply attributes as received, in order. */
+  rawAttributes: RawAttribute[];
+  /** All Reply-Message attributes joined in order (RFC 2865 §5.18), or undefined. Untrusted text. */
+  replyMessage: string | undefined;
+  /** Milliseconds from the first transmission to the verified reply. */
+  rttMs: number;
+}
+
+/** A verified Access-Accept (RFC 2865 §4.2). */
+export interface AcceptResult extends ResultBase {
+  type: 'accept';
+}
+/** A verified Access-Reject (RFC 2865 §4.3) from the last server tried. */
+export interface RejectResult extends ResultBase {
+  type: 'reject';
+}
+/** A verified Access-Challenge (RFC 2865 §4.4). */
+export interface ChallengeResult extends ResultBase {
+  type: 'challenge';
+  /** The State attribute, byte for byte, or undefined when the server sent none. Opaque; never log it. */
+  state: Buffer | undefined;
+  /** Whether the user's response may be echoed: Prompt (RFC 2869 §5.10) is Echo; No-Echo when absent. */
+  echo: boolean;
+}
+/** What one sign-in exchange ended with. Timeouts and unreachable servers reject instead. */
+export type AuthResult = AcceptResult | RejectResult | ChallengeResult;
+
+/** Health of one server, from {@link RadiusClient.servers}. */
+export interface ServerStatus {
+  name: string;
+  address: string;
+  /** `'up'` (answering or untried) or `'held-down'` (did not answer; skipped until `heldDownUntil`). */
+  state: 'up' | 'held-down';
+  /** Epoch milliseconds when a held-down server is tried again. */
+  heldDownUntil: number | undefined;
+  /** Why the last exchange with this server failed, if it did. */
+  lastError: string | undefined;
+  /** Round trip of the last verified reply, in milliseconds. */
+  lastRttMs: number | undefined;
+  counters: {
+    requests: number;
+    retransmissions: number;
+    accepts: number;
+    rejects: number;
+    challenges: number;
+    timeouts: number;
+    unreachable: number;
+    dropped: Partial<Record<DropReason, number>>;
+  };
+}
+
+/** Events of {@link RadiusClient} (and re-emitted by the strategy). No payload holds a password, code, secret or State. */
+export interface RadiusClientEvents {
+  /** A packet was transmitted; `attempt` counts from 1 (2 and up are retransmissions). */
+  request: [{ server: string; username: string; attempt: number }];
+  accept: [{ server: string; username: string; rttMs: number }];
+  reject: [{ server: string; username: string; rttMs: number }];
+  challenge: [{ server: string; username: string; rttMs: number }];
+  /** A server gave no valid reply (`reason` `'timeout'`, `'unreachable'`, `'dns'` or `'socket'`). */
+  timeout: [{ server: string; username: string; reason: ServerAttempt['reason'] }];
+  /** The exchange moves on from one server to the next. */
+  failover: [{ from: string; to: string; reason: 'reject' | ServerAttempt['reason'] }];
+  /** A server stopped answering and is held down. */
+  'server-down': [{ server: string; reason: string; until: number }];
+  /** A held-down server answered again. */
+  'server-up': [{ server: string }];
+  /** A datagram was dropped (RFC 2865 §3 "silently discarded"). */
+  dropped: [{ server: string; reason: DropReason }];
+}
+
+/** Arguments of {@link RadiusClient.authenticate}. */
+export interface AuthenticateRequest {
+  /** User-Name; at most 253 bytes of UTF-8. */
+  username: string;
+  /** The password; at most 128 bytes of UTF-8. Never logged. */
+  password: string;
+  /** Names of the servers to try, in order. Default: every configured server, in configured order. */
+  servers?: readonly string[];
+}
+
+/** Arguments of {@link RadiusClient.respond}: the follow-up to an Access-Challenge (RFC 2865 §4.4). */
+export interface ChallengeResponseRequest {
+  /** The server that issued the challenge; the follow-up goes only there. */
+  server: string;
+  username: string;
+  /** What the user typed (the code); sent as User-Password with PAP hiding whatever the protocol. */
+  response: string;
+  /** The State from the challenge, copied byte for byte; omit when the challenge had none. */
+  state?: Buffer;
+}
+
+interface ServerRuntime {
+  config: NormalizedServer;
+  destinations: Map<string, Destination>;
+  heldDownUntil: number | undefined;
+  status: ServerStatus;
+}
+
+function joinReplyMessages(attributes: readonly RawAttribute[]): string | undefined {
+  const parts = attributes.filter((a) => a.type === Attr.ReplyMessage).map((a) => a.value.toString('utf8'));
+  return parts.length > 0 ? parts.join('') : undefined;
+}
+
+/**
+ * A RADIUS client for sign-in, usable without Passport.
+ *
+ * ```ts
+ * const client = new RadiusClient({ servers: [{ name: 'corp', address: 'radius.corp:1812', secret,
+ *   attributes: { 'NAS-Identifier': 'console' } }] });
+ * const result = await client.authenticate({ username, password });
+ * ```
+ *
+ * Construction throws `TypeError` for bad options. `authenticate` and `respond` resolve with an
+ * {@link AuthResult} and reject with {@link RadiusTimeoutError} when no server gave a valid reply, or
+ * {@link RadiusClosedError} after {@link RadiusClient.close}. Emits {@link RadiusClientEvents}.
+ */
+export class RadiusClient extends EventEmitter<RadiusClientEvents> {
+  private readonly runtimes: ServerRuntime[];
+  private readonly byName = new Map<string, ServerRuntime>();
+  private readonly failoverOnReject: boolean;
+  private readonly failoverOnTimeout: boolean;
+  private readonly holdDown: number;
+  private closed = false;
+
+  /**
+   * @param options - see {@link RadiusClientOptions}.
+   * @param prefix - how option errors name the caller. Default `'RadiusClient'`.
+   * @throws TypeError when an option is invalid, naming it.
+   */
+  constructor(options: RadiusClientOptions, prefix = 'RadiusClient') {
+    super();
+    const normalized = normalizeClientOptions(options, prefix);
+    this.failoverOnReject = normalized.failoverOnReject;
+    this.failoverOnTimeout = normalized.failoverOnTimeout;
+    this.holdDown = normalized.holdDown;
+    this.runtimes = normalized.servers.map((config) => ({
+      config,
+      destinations: new Map(),
+      heldDownUntil: undefined,
+      status: {
+        name: config.name,
+        address: config.address,
+        state: 'up',
+        heldDownUntil: undefined,
+        lastError: undefined,
+        lastRttMs: undefined,
+        counters: { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, timeouts: 0, unreachable: 0, dropped: {} },
+      },
+    }));
+    for (const r of this.runtimes) this.byName.set(r.config.name, r);
+  }
+
+  /** Names of the configured servers, in configured order. */
+  get serverNames(): string[] {
+    return this.runtimes.map((r) => r.config.name);
+  }
+
+  /** A snapshot of every server's state and counters, in configured order. */
+  servers(): ServerStatus[] {
+    const now = Date.now();
+    return this.runtimes.map((r) => {
+      const held = r.heldDownUntil !== undefined && r.heldDownUntil > now;
+      return structuredClone({ ...r.status, state: held ? 'held-down' : 'up', heldDownUntil: held ? r.heldDownUntil : undefined });
+    });
+  }
+
+  /**
+   * Signs a user in: sends an Access-Request (PAP or CHAP per server) to each server in order until one
+   * accepts or challenges; moves on after an Access-Reject (when `failoverOnReject`) or a server that
+   * does not answer (when `failoverOnTimeout`). An Access-Challenge ends the loop.
+   *
+   * @returns the outcome; a reject is the last server's reject.
+   * @throws RadiusTimeoutError when no server gave a valid reply; RadiusConfigError for an unknown server
+   *   name or over-long credentials; RadiusClosedError after close().
+   */
+  async authenticate(request: AuthenticateRequest): Promise<AuthResult> {
+    this.assertOpen();
+    const password = Buffer.from(request.password, 'utf8');
+    if (password.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The password is longer than 128 bytes');
+    const username = Buffer.from(request.username, 'utf8');
+    if (username.length === 0 || username.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
+      throw new RadiusConfigError('The user name must be 1 to 253 bytes');
+    }
+    const chosen = this.order(request.servers ?? this.serverNames);
+    const attempts: ServerAttempt[] = [];
+    let lastReject: AuthResult | undefined;
+    for (let i = 0; i < chosen.length; i++) {
+      const runtime = chosen[i]!;
+      const next = chosen[i + 1];
+      try {
+        const result = await this.send(runtime, request.username, (authenticator) =>
+          runtime.config.protocol === 'chap'
+            ? chapAttribute(password, authenticator)
+            : encodeAttribute(Attr.UserPassword, hidePassword(password, runtime.config.secret, authenticator)),
+        );
+        if (result.type !== 'reject') return result;
+        lastReject = result;
+        if (!this.failoverOnReject || !next) return result;
+        this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: 'reject' });
+      } catch (err) {
+        if (!(err instanceof AttemptFailure)) throw err;
+        attempts.push(err.attempt);
+        if (!this.failoverOnTimeout || !next) break;
+        this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: err.attempt.reason });
+      }
+    }
+    if (lastReject) return lastReject;
+    throw new RadiusTimeoutError(attempts);
+  }
+
+  /**
+   * Answers an Access-Challenge: a new Access-Request to the issuing server only, with a new Identifier
+   * and Request Authenticator, User-Password = `response` (PAP hiding even on a CHAP server, RFC 2865
+   * §4.4) and the State byte for byte. No failover: the State belongs to that server.
+   *
+   * @throws RadiusTimeoutError when the server gives no valid reply; RadiusConfigError for an unknown
+   *   server or an over-long response or State; RadiusClosedError after close().
+   */
+  async respond(request: ChallengeResponseRequest): Promise<AuthResult> {
+    this.assertOpen();
+    const runtime = this.byName.get(request.server);
+    if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${request.server}"`);
+    const response = Buffer.from(request.response, 'utf8');
+    if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
+    if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {
+      throw new RadiusConfigError('The State must be 1 to 253 bytes');
+    }
+    const state = request.state ? encodeAttribute(Attr.State, request.state) : undefined;
+    try {
+      return await this.send(
+        runtime,
+        request.username,
+        (authenticator) => encodeAttribute(Attr.UserPassword, hidePassword(response, runtime.config.secret, authenticator)),
+        state,
+      );
+    } catch (err) {
+      if (err instanceof AttemptFailure) throw new RadiusTimeoutError([err.attempt]);
+      throw err;
+    }
+  }
+
+  /** Closes every socket and rejects pending requests with {@link RadiusClosedError}. Idempotent. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const r of this.runtimes) {
+      for (const d of r.destinations.values()) d.close();
+      r.destinations.clear();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new RadiusClosedError();
+  }
+
+  /** Resolves names to runtimes and moves held-down servers last; all held down → configured order. */
+  private order(names: readonly string[]): ServerRuntime[] {
+    const chosen = names.map((name) => {
+      const r = this.byName.get(name);
+      if (!r) throw new RadiusConfigError(`Unknown RADIUS server "${name}"`);
+      return r;
+    });
+    const now = Date.now();
+    const up = chosen.filter((r) => r.heldDownUntil === undefined || r.heldDownUntil <= now);
+    return up.length > 0 ? up : chosen;
+  }
+
+  private async destination(runtime: ServerRuntime): Promise<Destination> {
+    const { host, port } = runtime.config;
+    let ip = host;
+    if (isIP(host) === 0) {
+      try {
+        ip = (await lookup(host)).address;
+      } catch (err) {
+        throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
+      }
+    }
+    this.assertOpen();
+    const key = `${ip}|${port}`;
+    let d = runtime.destinations.get(key);
+    if (!d) {
+      d = new Destination(ip, port, (reason) => {
+        runtime.status.counters.dropped[reason] = (runtime.status.counters.dropped[reason] ?? 0) + 1;
+        debug('%s: dropped a datagram (%s)', runtime.config.name, reason);
+        this.emit('dropped', { server: runtime.config.name, reason });
+      });
+      runtime.destinations.set(key, d);
+    }
+    return d;
+  }
+
+  private async send(
+    runtime: ServerRuntime,
+    username: string,
+    passwordAttribute: (requestAuthenticator: Buffer) => Buffer,
+    state?: Buffer,
+  ): Promise<AuthResult> {
+    const { config, status } = runtime;
+    const name = config.name;
+    const user = encodeAttribute(Attr.UserName, Buffer.from(username, 'utf8'));
+    let destination: Destination;
+    try {
+      destination = await this.destination(runtime);
+    } catch (err) {
+      if (err instanceof AttemptFailure) this.markDown(runtime, err.attempt, username);
+      throw err;
+    }
+    status.counters.requests++;
+    try {
+      const { packet, rttMs } = await destination.exchange({
+        build: (identifier) => {
+          const requestAuthenticator = randomBytes(16);
+          const attributes = Buffer.concat([user, passwordAttribute(requestAuthenticator), config.attributes, ...(state ? [state] : [])]);
+          const bytes = encodeRequest({
+            code: Code.AccessRequest,
+            identifier,
+            requestAuthenticator,
+            attributes,
+            secret: config.secret,
+            messageAuthenticator: true,
+          });
+          return { packet: bytes, requestAuthenticator };
+        },
+        secret: config.secret,
+        requireMessageAuthenticator: config.requireMessageAuthenticator,
+        expectCodes: [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
+        timeout: config.timeout,
+        retries: config.retries,
+        onSend: (attempt) => {
+          if (attempt > 1) status.counters.retransmissions++;
+          debug('%s: Access-Request for %o, transmission %d', name, username, attempt);
+          this.emit('request', { server: name, username, attempt });
+        },
+      });
+      status.lastRttMs = rttMs;
+      status.lastError = undefined;
+      this.markUp(runtime);
+      const base = {
+        server: name,
+        attributes: decodeAttributes(packet.attributes),
+        rawAttributes: packet.attributes,
+        replyMessage: joinReplyMessages(packet.attributes),
+        rttMs,
+      };
+      const event = { server: name, username, rttMs };
+      if (packet.code === Code.AccessAccept) {
+        status.counters.accepts++;
+        debug('%s: Access-Accept for %o in %d ms', name, username, Math.round(rttMs));
+        this.emit('accept', event);
+        return { type: 'accept', ...base };
+      }
+      if (packet.code === Code.AccessReject) {
+        status.counters.rejects++;
+        debug('%s: Access-Reject for %o in %d ms', name, username, Math.round(rttMs));
+        this.emit('reject', event);
+        return { type: 'reject', ...base };
+      }
+      status.counters.challenges++;
+      debug('%s: Access-Challenge for %o in %d ms', name, username, Math.round(rttMs));
+      this.emit('challenge', event);
+      const stateAttr = packet.attributes.find((a) => a.type === Attr.State);
+      const prompt = packet.attributes.find((a) => a.type === Attr.Prompt && a.value.length === 4);
+      return {
+        type: 'challenge',
+        ...base,
+        state: stateAttr ? Buffer.from(stateAttr.value) : undefined,
+        echo: prompt ? prompt.value.readUInt32BE(0) === 1 : false,
+      };
+    } catch (err) {
+      if (!(err instanceof ExchangeError)) throw err;
+      if (err.reason === 'closed') throw new RadiusClosedError();
+      const attempt: ServerAttempt = {
+        server: name,
+        reason: err.reason,
+        dropped: { ...err.dropped },
+        ...(err.detail ? { detail: err.detail } : {}),
+      };
+      if (err.reason === 'unreachable') status.counters.unreachable++;
+      else status.counters.timeouts++;
+      this.markDown(runtime, attempt, username);
+      throw new AttemptFailure(attempt);
+    }
+  }
+
+  private markDown(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
+    const { status } = runtime;
+    status.lastError = attempt.reason + (attempt.detail ? ` (${attempt.detail})` : '');
+    debug('%s: no valid reply (%s)', runtime.config.name, status.lastError);
+    this.emit('timeout', { server: runtime.config.name, username, reason: attempt.reason });
+    if (this.holdDown > 0) {
+      const wasUp = runtime.heldDownUntil === undefined || runtime.heldDownUntil <= Date.now();
+      runtime.heldDownUntil = Date.now() + this.holdDown;
+      if (wasUp) this.emit('server-down', { server: runtime.config.name, reason: status.lastError, until: runtime.heldDownUntil });
+    }
+  }
+
+  private markUp(runtime: ServerRuntime): void {
+    if (runtime.heldDownUntil !== undefined) {
+      runtime.heldDownUntil = undefined;
+      this.emit('server-up', { server: runtime.config.name });
+    }
+  }
+}
+
+/** A server gave no usable reply; carries why. Internal to the failover loop. */
+class AttemptFailure extends Error {
+  constructor(readonly attempt: ServerAttempt) {
+    super(attempt.reason);
+  }
+}
+
+function chapAttribute(password: Buffer, requestAuthenticator: Buffer): Buffer {
+  const chapId = randomBytes(1)[0]!;
+  return encodeAttribute(Attr.ChapPassword, chapPassword(chapId, password, requestAuthenticator));
+}

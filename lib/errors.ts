@@ -1,0 +1,146 @@
+/**
+ * Errors raised by passport-radius.
+ *
+ * Every error is a {@link RadiusError} with a stable string {@link RadiusErrorCode} in `code`, so callers
+ * can branch without parsing messages. No error message ever contains a password, a challenge response
+ * (code), a shared secret or a State.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * Stable codes carried by {@link RadiusError.code}.
+ *
+ * - `'ERR_RADIUS_TIMEOUT'`: no server gave a valid reply ({@link RadiusTimeoutError}).
+ * - `'ERR_RADIUS_CLOSED'`: the client was closed while the request was pending ({@link RadiusClosedError}).
+ * - `'ERR_RADIUS_CONFIG'`: a value given at run time (not construction) is not usable, e.g. an unknown
+ *   server name passed to `authenticate` ({@link RadiusConfigError}).
+ * - `'ERR_RADIUS_SESSION'`: the strategy needs `req.session` and there is none ({@link RadiusSessionError}).
+ */
+export type RadiusErrorCode = 'ERR_RADIUS_TIMEOUT' | 'ERR_RADIUS_CLOSED' | 'ERR_RADIUS_CONFIG' | 'ERR_RADIUS_SESSION';
+
+/**
+ * Base class of every error passport-radius raises at run time (bad options at construction raise a
+ * plain `TypeError` instead).
+ */
+export class RadiusError extends Error {
+  /** Stable machine-readable code; see {@link RadiusErrorCode}. */
+  readonly code: RadiusErrorCode;
+
+  /**
+   * @param message - human-readable text; never holds secrets, passwords, codes or States.
+   * @param code - the stable code.
+   * @param options - `cause`, the underlying error if any.
+   */
+  constructor(message: string, code: RadiusErrorCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RadiusError';
+    this.code = code;
+  }
+}
+
+/**
+ * Why one server gave no usable reply, as reported in {@link RadiusTimeoutError.attempts}.
+ *
+ * - `server`: the server's configured name.
+ * - `reason`: `'timeout'` (no valid reply within `timeout` ms), `'unreachable'` (ICMP port unreachable:
+ *   nothing listening), `'dns'` (the host name did not resolve), `'socket'` (another socket error).
+ * - `dropped`: replies that arrived but were dropped, counted by reason (see {@link DropReason}).
+ * - `detail`: extra text, e.g. the DNS error code.
+ */
+export interface ServerAttempt {
+  server: string;
+  reason: 'timeout' | 'unreachable' | 'dns' | 'socket';
+  dropped: Partial<Record<DropReason, number>>;
+  detail?: string;
+}
+
+/**
+ * Why a received datagram was dropped rather than taken as the reply (RFC 2865 §3, RFC 3579 §3.2,
+ * RFC 5080 §2.2.2).
+ */
+export type DropReason =
+  | 'wrong-source'
+  | 'unknown-identifier'
+  | 'duplicate'
+  | 'malformed'
+  | 'bad-response-authenticator'
+  | 'missing-message-authenticator'
+  | 'bad-message-authenticator'
+  | 'unexpected-code';
+
+const dropText: Record<DropReason, string> = {
+  'wrong-source': 'came from an unexpected address',
+  'unknown-identifier': 'carried an unknown Identifier',
+  duplicate: 'were duplicates',
+  malformed: 'were malformed',
+  'bad-response-authenticator': 'failed verification of the Response Authenticator (check the shared secret)',
+  'missing-message-authenticator':
+    'lacked a Message-Authenticator (the server must sign replies, or set requireMessageAuthenticator: false)',
+  'bad-message-authenticator': 'failed verification of the Message-Authenticator (check the shared secret)',
+  'unexpected-code': 'had an unexpected packet type',
+};
+
+/** Describes one {@link ServerAttempt} in a sentence, for logs and error messages. */
+export function describeAttempt(attempt: ServerAttempt): string {
+  const head: Record<ServerAttempt['reason'], string> = {
+    timeout: 'no valid reply in time',
+    unreachable: 'unreachable (ICMP port unreachable: nothing listening?)',
+    dns: 'host name did not resolve',
+    socket: 'socket error',
+  };
+  let text = `${attempt.server}: ${head[attempt.reason]}`;
+  if (attempt.detail) text += ` (${attempt.detail})`;
+  const drops = Object.entries(attempt.dropped).filter(([, n]) => (n ?? 0) > 0);
+  if (drops.length > 0) {
+    text += '; ' + drops.map(([reason, n]) => `${n} ${n === 1 ? 'reply' : 'replies'} ${dropText[reason as DropReason]}`).join(', ');
+  }
+  return text;
+}
+
+/**
+ * No server gave a valid reply (RFC 2865 §2.4: the client gives up after its retransmissions).
+ * `attempts` says, per server tried and in order, why.
+ */
+export class RadiusTimeoutError extends RadiusError {
+  /** Per server tried, why it gave no usable reply. */
+  readonly attempts: readonly ServerAttempt[];
+
+  /** @param attempts - what happened at each server tried, in order. */
+  constructor(attempts: readonly ServerAttempt[]) {
+    super(
+      `No RADIUS server gave a valid reply: ${attempts.map(describeAttempt).join('; ') || 'no server was tried'}`,
+      'ERR_RADIUS_TIMEOUT',
+    );
+    this.name = 'RadiusTimeoutError';
+    this.attempts = attempts;
+  }
+}
+
+/** The client (or strategy) was closed while a request was pending, or was used after `close()`. */
+export class RadiusClosedError extends RadiusError {
+  constructor() {
+    super('The RADIUS client was closed', 'ERR_RADIUS_CLOSED');
+    this.name = 'RadiusClosedError';
+  }
+}
+
+/** A value given at run time cannot be used, e.g. a server name that is not configured. */
+export class RadiusConfigError extends RadiusError {
+  constructor(message: string) {
+    super(message, 'ERR_RADIUS_CONFIG');
+    this.name = 'RadiusConfigError';
+  }
+}
+
+/** The strategy needs session support (`req.session`) for the Access-Challenge flow and found none. */
+export class RadiusSessionError extends RadiusError {
+  constructor() {
+    super(
+      'RADIUS authentication requires session support for the Access-Challenge flow. ' +
+        'Did you forget to use express-session middleware?',
+      'ERR_RADIUS_SESSION',
+    );
+    this.name = 'RadiusSessionError';
+  }
+}

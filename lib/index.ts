@@ -1,0 +1,41 @@
+/**
+ * passport-radius: a Passport strategy and client for RADIUS sign-in (RFC 2865), PAP or CHAP, several
+ * servers with failover, and the two-factor Access-Challenge flow.
+ *
+ * @packageDocumentation
+ */
+export { RadiusStrategy, RadiusStrategy as Strategy } from './strategy';
+export type {
+  RadiusStrategyOptions,
+  RadiusStrategyOptionsWithRequest,
+  RadiusStrategyOptionsBase,
+  RadiusAuthenticateOptions,
+  RadiusSuccessInfo,
+  VerifyFunction,
+  VerifyFunctionWithRequest,
+  VerifyDone,
+} from './strategy';
+export { RadiusClient } from './client';
+export type {
+  AuthResult,
+  AcceptResult,
+  RejectResult,
+  ChallengeResult,
+  AuthenticateRequest,
+  ChallengeResponseRequest,
+  RadiusClientEvents,
+  ServerStatus,
+} from './client';
+export type { RadiusClientOptions, RadiusServerOptions, RadiusProtocol } from './options';
+export type { RadiusProfile } from './profile';
+export { getChallenge } from './challenge';
+export type { ChallengeInfo, PendingChallenge } from './challenge';
+export type { AttributeInput, AttributeValue, DecodedAttributes, UnknownVendorAttribute } from './protocol/dictionary';
+export {
+  RadiusError,
+  RadiusTimeoutError,
+  RadiusClosedError,
+  RadiusConfigError,
+  RadiusSessionError,
+} from './errors';
+export type { RadiusErrorCode, ServerAttempt, DropReason } from './errors';

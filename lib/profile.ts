@@ -1,0 +1,52 @@
+/**
+ * The profile handed to the verify callback: who signed in, where, and what the server said about them
+ * (RFC 2865 §5: Class §5.25, Filter-Id §5.11, Session-Timeout §5.27, Idle-Timeout §5.28, Reply-Message §5.18).
+ */
+import type { AcceptResult } from './client';
+import type { DecodedAttributes } from './protocol/dictionary';
+import { Attr } from './protocol/packet';
+
+/** What the verify callback receives about a verified Access-Accept. */
+export interface RadiusProfile {
+  provider: 'radius';
+  /** The User-Name that was accepted. */
+  username: string;
+  /** Name of the server that sent the Access-Accept. */
+  server: string;
+  /**
+   * Every reply attribute by dictionary name; several of one attribute form an array in order. Unknown
+   * attributes appear as `Attr-<type>` (Buffer); unknown vendor attributes under `Vendor-Specific` as
+   * `{ vendorId, type, value }` (hex).
+   */
+  attributes: DecodedAttributes;
+  /** Class attributes, opaque octets, in order (empty when none). */
+  class: Buffer[];
+  /** Filter-Id attributes in order (empty when none). */
+  filterId: string[];
+  /** Session-Timeout in seconds, when sent. */
+  sessionTimeout: number | undefined;
+  /** Idle-Timeout in seconds, when sent. */
+  idleTimeout: number | undefined;
+  /** Reply-Message attributes joined in order, when sent. Untrusted text. */
+  replyMessage: string | undefined;
+}
+
+function uint32(result: AcceptResult, type: number): number | undefined {
+  const a = result.rawAttributes.find((x) => x.type === type && x.value.length === 4);
+  return a ? a.value.readUInt32BE(0) : undefined;
+}
+
+/** Builds the {@link RadiusProfile} of an Access-Accept. */
+export function buildProfile(username: string, result: AcceptResult): RadiusProfile {
+  return {
+    provider: 'radius',
+    username,
+    server: result.server,
+    attributes: result.attributes,
+    class: result.rawAttributes.filter((a) => a.type === Attr.Class).map((a) => Buffer.from(a.value)),
+    filterId: result.rawAttributes.filter((a) => a.type === Attr.FilterId).map((a) => a.value.toString('utf8')),
+    sessionTimeout: uint32(result, Attr.SessionTimeout),
+    idleTimeout: uint32(result, Attr.IdleTimeout),
+    replyMessage: result.replyMessage,
+  };
+}

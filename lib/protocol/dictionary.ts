@@ -1,0 +1,210 @@
+/**
+ * Dictionary-driven attribute encoding and decoding, through the `radius` package's dictionaries
+ * (RFC 2865 §5 and the RFCs and vendor dictionaries it ships or that the app loads).
+ *
+ * The `radius` package is used here only to map names to numbers and to convert values; framing and every
+ * security-relevant check live in `packet.ts`. Its exceptions are caught: a value it cannot decode is
+ * kept raw, never a crash.
+ *
+ * @internal
+ */
+import { existsSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { resolve } from 'node:path';
+import radiusModule from 'radius';
+import { Attr, encodeAttribute, type RawAttribute } from './packet';
+
+/** The parts of the `radius` package used here (its published types omit them). */
+interface RadiusCodec {
+  load_dictionaries(): void;
+  unload_dictionaries(): void;
+  add_dictionary(file: string): void;
+  attr_name_to_id(name: string, vendorId?: number): string | undefined;
+  attr_id_to_name(id: number | string, vendorId?: number): string | undefined;
+  encode_attributes(packet: Buffer, attributes: Array<[string, string | number | Buffer]>, vendor: number): number;
+  decode_attributes(data: Buffer, hash: Record<string, unknown>, vendor: number): void;
+}
+
+const codec = radiusModule as unknown as RadiusCodec;
+const NO_VENDOR = -1;
+const loaded = new Set<string>();
+
+/** A value accepted for a configured attribute: text, a number (or enum name), or raw bytes. */
+export type AttributeInput = string | number | Buffer;
+
+/**
+ * A decoded reply attribute value: text for `string`/`text`, a number or enum name for `integer`,
+ * dotted quad for `ipaddr`, `Date` for `date`, `Buffer` for `octets` and anything else.
+ */
+export type AttributeValue = string | number | Buffer | Date | UnknownVendorAttribute;
+
+/** A vendor-specific attribute that no loaded dictionary knows (RFC 2865 §5.26). `value` is hex. */
+export interface UnknownVendorAttribute {
+  vendorId: number;
+  type: number;
+  value: string;
+}
+
+/** Attributes the client writes itself; configuring them is an error. */
+const RESERVED = new Set([
+  Attr.UserName,
+  Attr.UserPassword,
+  Attr.ChapPassword,
+  Attr.State,
+  Attr.MessageAuthenticator,
+  Attr.ChapChallenge,
+  Attr.ProxyState,
+]);
+
+/**
+ * Loads FreeRADIUS-format dictionary files in addition to the `radius` package's own (idempotent,
+ * process-wide). Throws `TypeError` naming a file that does not exist or does not parse.
+ */
+export function loadDictionaries(paths: readonly string[], label = 'dictionaries'): void {
+  const fresh = paths.map((p) => resolve(p)).filter((p) => !loaded.has(p));
+  for (const file of fresh) {
+    if (!existsSync(file)) throw new TypeError(`${label}: dictionary file ${file} does not exist`);
+  }
+  if (fresh.length > 0) {
+    for (const file of fresh) {
+      codec.add_dictionary(file);
+      loaded.add(file);
+    }
+    codec.unload_dictionaries();
+  }
+  try {
+    codec.load_dictionaries();
+  } catch (err) {
+    throw new TypeError(`${label}: a dictionary could not be loaded: ${(err as Error).message}`);
+  }
+}
+
+/** The attribute number of a standard (non-vendor) attribute name, or undefined when unknown. */
+export function attributeType(name: string): number | undefined {
+  loadDictionaries([]);
+  const id = codec.attr_name_to_id(name);
+  return id === undefined ? undefined : Number(id);
+}
+
+/**
+ * Encodes configured attribute/value pairs (by dictionary name) into wire bytes, once, at construction.
+ * Throws `TypeError` (prefixed with `label`) for an unknown name, a reserved attribute (User-Name,
+ * User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State, Message-Authenticator) or a value that
+ * does not fit the attribute's type.
+ */
+export function encodeConfiguredAttributes(
+  pairs: ReadonlyArray<readonly [string, AttributeInput]>,
+  label: string,
+): Buffer {
+  loadDictionaries([]);
+  const parts: Buffer[] = [];
+  for (const [name, value] of pairs) {
+    const type = attributeType(name);
+    if (type === undefined) throw new TypeError(`${label}: unknown attribute "${name}"`);
+    if (RESERVED.has(type as never)) throw new TypeError(`${label}: "${name}" is set by the client and cannot be configured`);
+    if (typeof value !== 'string' && typeof value !== 'number' && !Buffer.isBuffer(value)) {
+      throw new TypeError(`${label}: "${name}" must be a string, a number or a Buffer`);
+    }
+    let input: AttributeInput = value;
+    if (type === Attr.NasIpv6Address && typeof value === 'string') {
+      if (!isIPv6(value)) throw new TypeError(`${label}: "${name}" must be an IPv6 address`);
+      input = ipv6Bytes(value);
+    }
+    if (typeof input === 'string' && input.length === 0) throw new TypeError(`${label}: "${name}" must not be empty`);
+    const scratch = Buffer.alloc(512);
+    let length: number;
+    try {
+      length = codec.encode_attributes(scratch, [[name, input]], NO_VENDOR);
+    } catch (err) {
+      throw new TypeError(`${label}: "${name}" has a value of the wrong type (${(err as Error).message})`);
+    }
+    if (length < 2 || length > 255) throw new TypeError(`${label}: "${name}" value is too long`);
+    parts.push(Buffer.from(scratch.subarray(0, length)));
+  }
+  return Buffer.concat(parts);
+}
+
+function ipv6Bytes(address: string): Buffer {
+  const [head = '', tail = ''] = address.split('::');
+  const groups = (s: string): string[] => (s === '' ? [] : s.split(':'));
+  const h = groups(head);
+  const t = address.includes('::') ? groups(tail) : [];
+  const fill = address.includes('::') ? Array<string>(8 - h.length - t.length).fill('0') : [];
+  const all = [...h, ...fill, ...t];
+  const out = Buffer.alloc(16);
+  all.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
+  return out;
+}
+
+/** Decoded reply attributes by dictionary name; repeated attributes become arrays in wire order. */
+export type DecodedAttributes = Record<string, AttributeValue | AttributeValue[]>;
+
+function add(target: DecodedAttributes, name: string, value: AttributeValue): void {
+  const existing = target[name];
+  if (existing === undefined) target[name] = value;
+  else if (Array.isArray(existing)) existing.push(value);
+  else target[name] = [existing, value];
+}
+
+function decodeOne(type: number, value: Buffer, vendor: number): { name: string; value: AttributeValue } | undefined {
+  const name = codec.attr_id_to_name(type, vendor);
+  if (name === undefined) return undefined;
+  if (vendor === NO_VENDOR && type === Attr.UserPassword) return { name, value: Buffer.from(value) };
+  const hash: Record<string, unknown> = {};
+  try {
+    const tlv = Buffer.concat([Buffer.of(type, value.length + 2), value]);
+    codec.decode_attributes(tlv, hash, vendor);
+  } catch {
+    return { name, value: Buffer.from(value) };
+  }
+  const decoded = hash[name];
+  if (decoded === undefined || decoded === null) return { name, value: Buffer.from(value) };
+  if (Buffer.isBuffer(decoded)) return { name, value: Buffer.from(decoded) };
+  if (typeof decoded === 'string' || typeof decoded === 'number' || decoded instanceof Date) return { name, value: decoded };
+  return { name, value: Buffer.from(value) };
+}
+
+/**
+ * Decodes reply attributes by dictionary name (RFC 2865 §5). Message-Authenticator is left out (it has
+ * been verified). An unknown standard attribute is kept as `Attr-<type>` with its bytes; a vendor-specific
+ * attribute no dictionary knows is kept under `Vendor-Specific` as {@link UnknownVendorAttribute}.
+ * Never throws.
+ */
+export function decodeAttributes(attributes: readonly RawAttribute[]): DecodedAttributes {
+  loadDictionaries([]);
+  const out: DecodedAttributes = {};
+  for (const { type, value } of attributes) {
+    if (type === Attr.MessageAuthenticator) continue;
+    if (type === Attr.VendorSpecific) {
+      decodeVendorSpecific(value, out);
+      continue;
+    }
+    const decoded = decodeOne(type, value, NO_VENDOR);
+    if (decoded) add(out, decoded.name, decoded.value);
+    else add(out, `Attr-${type}`, Buffer.from(value));
+  }
+  return out;
+}
+
+function decodeVendorSpecific(value: Buffer, out: DecodedAttributes): void {
+  const vendorId = value.readUInt32BE(0);
+  const data = value.subarray(4);
+  const subs: RawAttribute[] = [];
+  let offset = 0;
+  while (offset < data.length) {
+    const type = data[offset]!;
+    const length = data[offset + 1] ?? 0;
+    if (length < 2 || offset + length > data.length) {
+      // Not the RFC 2865 §5.26 suggested format: keep the whole vendor data raw.
+      add(out, 'Vendor-Specific', { vendorId, type: 0, value: data.toString('hex') });
+      return;
+    }
+    subs.push({ type, value: data.subarray(offset + 2, offset + length) });
+    offset += length;
+  }
+  for (const sub of subs) {
+    const decoded = decodeOne(sub.type, sub.value, vendorId);
+    if (decoded) add(out, decoded.name, decoded.value);
+    else add(out, 'Vendor-Specific', { vendorId, type: sub.type, value: sub.value.toString('hex') });
+  }
+}

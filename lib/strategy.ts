@@ -1,0 +1,272 @@
+/**
+ * RadiusStrategy: the Passport adapter. It reads the request's fields, keeps the pending
+ * Access-Challenge in the session and maps each outcome to exactly one Passport action. It never touches
+ * a socket: {@link RadiusClient} does the RADIUS exchange.
+ */
+import type { Request } from 'express';
+import { Strategy as PassportStrategy } from 'passport-strategy';
+import createDebug from 'debug';
+import { readPending, type PendingChallenge, type SessionLike } from './challenge';
+import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
+import { RadiusConfigError, RadiusSessionError } from './errors';
+import type { RadiusClientOptions } from './options';
+import { buildProfile, type RadiusProfile } from './profile';
+import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
+
+const debug = createDebug('passport-radius:strategy');
+
+/** Passport's `done` for the verify callback: `done(err)`, `done(null, false, info)` or `done(null, user, info)`. */
+export type VerifyDone = (err: unknown, user?: Express.User | false | null, info?: object) => void;
+/** `verify(username, profile, done)`: turn a verified Access-Accept into your user, or refuse it. */
+export type VerifyFunction = (username: string, profile: RadiusProfile, done: VerifyDone) => void;
+/** `verify(req, username, profile, done)`, with `passReqToCallback: true`. */
+export type VerifyFunctionWithRequest = (req: Request, username: string, profile: RadiusProfile, done: VerifyDone) => void;
+
+/** Options shared by both forms of {@link RadiusStrategyOptions}. Also every {@link RadiusClientOptions} field. */
+export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
+  /** Body (then query) field holding the user name. Default `'username'`. */
+  usernameField?: string;
+  /** Body (then query) field holding the password. Default `'password'`. */
+  passwordField?: string;
+  /** Body (then query) field holding the challenge response (code). Default `'code'`. */
+  codeField?: string;
+  /**
+   * Where to redirect (303 See Other) after an Access-Challenge, once the session is saved. Without it
+   * the strategy fails with `{ message: prompt, challenge: true }` and 401 (for APIs and single-page apps).
+   */
+  challengeURL?: string;
+  /** `req.session` key of the pending challenge. Default `'radius'`. */
+  sessionKey?: string;
+  /** Milliseconds a pending challenge stays valid. Default 300000 (5 minutes). */
+  challengeTimeout?: number;
+  /** Access-Challenge rounds allowed in one sign-in; one more fails with 401. Default 3. */
+  maxChallengeRounds?: number;
+  /** Strategy name for `passport.authenticate(name)`. Default `'radius'`. */
+  name?: string;
+  /**
+   * Chooses the servers for a request, in order (sync or async), e.g. by the user's organization.
+   * Default: every server, in configured order. An unknown name → `error`; an empty list → `fail` 401.
+   * `passport.authenticate('radius', { servers })` overrides it per route.
+   */
+  selectServers?: (req: Request) => readonly string[] | Promise<readonly string[]>;
+}
+
+/** {@link RadiusStrategy} options with `verify(username, profile, done)`. */
+export interface RadiusStrategyOptions extends RadiusStrategyOptionsBase {
+  /** Pass `req` as the verify callback's first argument. Default `false`. */
+  passReqToCallback?: false;
+}
+/** {@link RadiusStrategy} options with `verify(req, username, profile, done)`. */
+export interface RadiusStrategyOptionsWithRequest extends RadiusStrategyOptionsBase {
+  passReqToCallback: true;
+}
+
+/** Per-route options: `passport.authenticate('radius', { servers: ['corp-a'] })`. */
+export interface RadiusAuthenticateOptions {
+  /** Servers to try for this route, in order; overrides `selectServers`. */
+  servers?: readonly string[];
+}
+
+/** Info passed to `success(user, info)`. */
+export interface RadiusSuccessInfo {
+  /** Name of the server that accepted. */
+  server: string;
+  /** Reply-Message text of the Access-Accept (untrusted). */
+  replyMessage: string | undefined;
+}
+
+function field(req: Request, name: string): string | undefined {
+  const body = req.body as Record<string, unknown> | undefined;
+  const query = req.query as Record<string, unknown> | undefined;
+  const value = body?.[name] ?? query?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new TypeError(`RadiusStrategy: ${message}`);
+}
+
+/**
+ * Passport strategy that signs users in against RADIUS servers (RFC 2865), PAP or CHAP per server, with
+ * the two-factor Access-Challenge flow (RFC 2865 §4.4).
+ *
+ * ```ts
+ * passport.use(new RadiusStrategy({ servers, challengeURL: '/login/challenge' },
+ *   (username, profile, done) => done(null, { username, server: profile.server })));
+ * ```
+ *
+ * Outcomes, exactly one Passport action each: missing or over-long credentials → `fail` 400; a verified
+ * Access-Accept → verify → `success(user, { server, replyMessage })`; Access-Reject → `fail` 401 with the
+ * Reply-Message (or "Invalid username or password"); Access-Challenge → State saved in the session, then
+ * `redirect(challengeURL, 303)` (or `fail` 401 with `challenge: true`); a code with no pending (or an
+ * expired) challenge → `fail` 403; no server answered → `error(RadiusTimeoutError)`.
+ *
+ * @throws TypeError at construction for invalid options, naming the option.
+ */
+export class RadiusStrategy extends PassportStrategy {
+  /** Strategy name, `'radius'` unless `options.name` says otherwise. */
+  name: string;
+  /** The RADIUS client; subscribe to its events ({@link RadiusClientEvents}) or read `client.servers()`. */
+  readonly client: RadiusClient;
+  private readonly verify: VerifyFunction | VerifyFunctionWithRequest | undefined;
+  private readonly passReqToCallback: boolean;
+  private readonly usernameField: string;
+  private readonly passwordField: string;
+  private readonly codeField: string;
+  private readonly challengeURL: string | undefined;
+  private readonly sessionKey: string;
+  private readonly challengeTimeout: number;
+  private readonly maxChallengeRounds: number;
+  private readonly selectServers: RadiusStrategyOptionsBase['selectServers'];
+
+  /** @param verify - optional; without it the {@link RadiusProfile} becomes `req.user`. */
+  constructor(options: RadiusStrategyOptions, verify?: VerifyFunction);
+  /** @param verify - called with `req` first. */
+  constructor(options: RadiusStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
+  constructor(options: RadiusStrategyOptions | RadiusStrategyOptionsWithRequest, verify?: VerifyFunction | VerifyFunctionWithRequest) {
+    super();
+    check(typeof options === 'object' && options !== null, 'options must be an object');
+    check(verify === undefined || typeof verify === 'function', 'verify must be a function');
+    check(!(options.passReqToCallback === true && verify === undefined), 'passReqToCallback requires a verify callback');
+    const text = (value: unknown, fallback: string, label: string): string => {
+      if (value === undefined) return fallback;
+      check(typeof value === 'string' && value !== '', `${label} must be a non-empty string`);
+      return value;
+    };
+    this.name = text(options.name, 'radius', 'name');
+    this.usernameField = text(options.usernameField, 'username', 'usernameField');
+    this.passwordField = text(options.passwordField, 'password', 'passwordField');
+    this.codeField = text(options.codeField, 'code', 'codeField');
+    this.sessionKey = text(options.sessionKey, 'radius', 'sessionKey');
+    check(options.challengeURL === undefined || (typeof options.challengeURL === 'string' && options.challengeURL !== ''), 'challengeURL must be a non-empty string');
+    this.challengeURL = options.challengeURL;
+    const timeout = options.challengeTimeout ?? 300_000;
+    check(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0, 'challengeTimeout must be a positive number of milliseconds');
+    this.challengeTimeout = timeout;
+    const rounds = options.maxChallengeRounds ?? 3;
+    check(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20, 'maxChallengeRounds must be a whole number from 1 to 20');
+    this.maxChallengeRounds = rounds;
+    check(options.passReqToCallback === undefined || typeof options.passReqToCallback === 'boolean', 'passReqToCallback must be true or false');
+    this.passReqToCallback = options.passReqToCallback === true;
+    check(options.selectServers === undefined || typeof options.selectServers === 'function', 'selectServers must be a function');
+    this.selectServers = options.selectServers;
+    this.verify = verify;
+    this.client = new RadiusClient(options, 'RadiusStrategy');
+  }
+
+  /** Closes the client's sockets (see {@link RadiusClient.close}). */
+  close(): Promise<void> {
+    return this.client.close();
+  }
+
+  /** Passport calls this for each request; it ends in exactly one action. */
+  override authenticate(req: Request, options?: RadiusAuthenticateOptions): void {
+    this.run(req, options ?? {}).catch((err: unknown) => this.error(err instanceof Error ? err : new Error(String(err))));
+  }
+
+  private async run(req: Request, options: RadiusAuthenticateOptions): Promise<void> {
+    const session = (req as { session?: unknown }).session as SessionLike | undefined;
+    const username = field(req, this.usernameField);
+    const password = field(req, this.passwordField);
+    const code = field(req, this.codeField);
+
+    if (password !== undefined && password !== '') {
+      // A fresh sign-in always discards a pending challenge: a stale State is never sent (RFC 5080 §2.1.1).
+      if (session) delete session[this.sessionKey];
+      if (username === undefined || username === '') return this.fail({ message: 'Missing credentials' }, 400);
+      if (Buffer.byteLength(username, 'utf8') > MAX_ATTRIBUTE_VALUE_LENGTH) return this.fail({ message: 'User name is too long' }, 400);
+      if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Password is too long' }, 400);
+      const servers = await this.chooseServers(req, options);
+      if (servers.length === 0) return this.fail({ message: 'RADIUS sign-in is not enabled for this account' }, 401);
+      const result = await this.client.authenticate({ username, password, servers });
+      return this.conclude(req, result, username, 0);
+    }
+
+    if (code !== undefined && code !== '') {
+      if (!session) throw new RadiusSessionError();
+      const pending = readPending(session, this.sessionKey);
+      delete session[this.sessionKey]; // single use, deleted before it is checked
+      if (!pending || pending.expiresAt <= Date.now()) return this.fail({ message: 'No pending RADIUS challenge' }, 403);
+      if (Buffer.byteLength(code, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Code is too long' }, 400);
+      if (!this.client.serverNames.includes(pending.server)) return this.fail({ message: 'No pending RADIUS challenge' }, 403);
+      const result = await this.client.respond({
+        server: pending.server,
+        username: pending.username,
+        response: code,
+        ...(pending.state !== undefined ? { state: Buffer.from(pending.state, 'base64') } : {}),
+      });
+      return this.conclude(req, result, pending.username, pending.round);
+    }
+
+    return this.fail({ message: 'Missing credentials' }, 400);
+  }
+
+  private async chooseServers(req: Request, options: RadiusAuthenticateOptions): Promise<readonly string[]> {
+    let names: readonly string[] | undefined = options.servers;
+    if (names === undefined && this.selectServers) names = await this.selectServers(req);
+    if (names === undefined) return this.client.serverNames;
+    if (!Array.isArray(names)) throw new RadiusConfigError('selectServers must return an array of server names');
+    for (const name of names) {
+      if (!this.client.serverNames.includes(name)) throw new RadiusConfigError(`Unknown RADIUS server "${String(name)}"`);
+    }
+    return names;
+  }
+
+  private async conclude(req: Request, result: AuthResult, username: string, round: number): Promise<void> {
+    const session = (req as { session?: unknown }).session as SessionLike | undefined;
+    if (result.type === 'reject') {
+      return this.fail({ message: result.replyMessage ?? 'Invalid username or password' }, 401);
+    }
+    if (result.type === 'challenge') {
+      if (!session) throw new RadiusSessionError();
+      const next = round + 1;
+      if (next > this.maxChallengeRounds) {
+        debug('%s: too many challenge rounds for %o', result.server, username);
+        return this.fail({ message: 'Too many challenge rounds' }, 401);
+      }
+      const pending: PendingChallenge = {
+        ...(result.state ? { state: result.state.toString('base64') } : {}),
+        server: result.server,
+        username,
+        prompt: result.replyMessage ?? '',
+        echo: result.echo,
+        round: next,
+        expiresAt: Date.now() + this.challengeTimeout,
+      };
+      session[this.sessionKey] = pending;
+      if (this.challengeURL === undefined) {
+        return this.fail({ message: pending.prompt || 'Enter your verification code', challenge: true }, 401);
+      }
+      const url = this.challengeURL;
+      await new Promise<void>((resolve, reject) => {
+        if (typeof session.save !== 'function') return resolve();
+        session.save((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+      });
+      return this.redirect(url, 303);
+    }
+    // A verified Access-Accept: drop any challenge key so session regeneration cannot carry it forward.
+    if (session) delete session[this.sessionKey];
+    const profile = buildProfile(username, result);
+    const info: RadiusSuccessInfo = { server: result.server, replyMessage: result.replyMessage };
+    if (!this.verify) return this.success(profile as unknown as Express.User, info);
+    await new Promise<void>((resolve) => {
+      let called = false;
+      const done: VerifyDone = (err, user, verifyInfo) => {
+        if (called) return;
+        called = true;
+        resolve();
+        if (err) return this.error(err instanceof Error ? err : new Error(String(err)));
+        if (!user) return this.fail(verifyInfo ?? { message: 'Not allowed' }, 401);
+        this.success(user, verifyInfo ?? info);
+      };
+      try {
+        if (this.passReqToCallback) (this.verify as VerifyFunctionWithRequest)(req, username, profile, done);
+        else (this.verify as VerifyFunction)(username, profile, done);
+      } catch (err) {
+        done(err);
+      }
+    });
+  }
+}
+
+export type { RadiusClientEvents };
