@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { resolve } from 'node:path';
 import radiusModule from 'radius';
-import { Attr, encodeAttribute, type RawAttribute } from './packet';
+import { Attr, type RawAttribute } from './packet';
 
 /** The parts of the `radius` package used here (its published types omit them). */
 interface RadiusCodec {
@@ -75,7 +75,7 @@ export function loadDictionaries(paths: readonly string[], label = 'dictionaries
   try {
     codec.load_dictionaries();
   } catch (err) {
-    throw new TypeError(`${label}: a dictionary could not be loaded: ${(err as Error).message}`);
+    throw new TypeError(`${label}: a dictionary could not be loaded: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -116,7 +116,7 @@ export function encodeConfiguredAttributes(
     try {
       length = codec.encode_attributes(scratch, [[name, input]], NO_VENDOR);
     } catch (err) {
-      throw new TypeError(`${label}: "${name}" has a value of the wrong type (${(err as Error).message})`);
+      throw new TypeError(`${label}: "${name}" has a value of the wrong type (${(err as Error).message})`, { cause: err });
     }
     if (length < 2 || length > 255) throw new TypeError(`${label}: "${name}" value is too long`);
     parts.push(Buffer.from(scratch.subarray(0, length)));
