@@ -1,6 +1,6 @@
 /** The known-answer vectors of ../shared/radius-vectors.json (checked against the RFC 2865 §7.1 example). */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 
 interface Vectors {
   conventions: { secret: string; requestAuthenticator: string; requestAuthenticator2: string; user: string; nasIdentifier: string };
@@ -11,8 +11,8 @@ interface Vectors {
 
 const candidates = [
   process.env.RADIUS_VECTORS,
-  resolve(__dirname, '../../../shared/radius-vectors.json'),
-  resolve(__dirname, '../fixtures/radius-vectors.json'),
+  resolve(dirname(__filename), '../../../shared/radius-vectors.json'),
+  resolve(dirname(__filename), '../fixtures/radius-vectors.json'),
 ].filter((p): p is string => typeof p === 'string');
 
 function load(): Vectors {
