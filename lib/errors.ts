@@ -92,6 +92,11 @@ export function describeAttempt(attempt: ServerAttempt): string {
   let text = `${attempt.server}: ${head[attempt.reason]}`;
   if (attempt.detail) text += ` (${attempt.detail})`;
   const drops = Object.entries(attempt.dropped).filter(([, n]) => (n ?? 0) > 0);
+  if (attempt.reason === 'timeout' && drops.length === 0) {
+    text +=
+      ' (no reply at all: check the address and port, a firewall on UDP, that this app is registered as a client' +
+      ' (NAS) of the server, and the shared secret: servers silently drop requests they cannot verify)';
+  }
   if (drops.length > 0) {
     text += '; ' + drops.map(([reason, n]) => `${n} ${n === 1 ? 'reply' : 'replies'} ${dropText[reason as DropReason]}`).join(', ');
   }

@@ -270,3 +270,10 @@ export class RadiusStrategy extends PassportStrategy {
 }
 
 export type { RadiusClientEvents };
+
+declare module 'passport' {
+  interface AuthenticateOptions {
+    /** passport-radius: servers to try for this route, in order (overrides `selectServers`). */
+    servers?: readonly string[] | undefined;
+  }
+}

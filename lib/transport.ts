@@ -88,9 +88,20 @@ class Channel {
     this.socket = createSocket({ type: family });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
     this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    this.socket.connect(port, host);
+    this.socket.connect(port, host, () => {
+      this.connected = true;
+      // The kernel's spelling of the peer (e.g. "::1" for "0:0::1") is what replies come from.
+      const remote = this.socket.remoteAddress();
+      this.remote = { address: remote.address, port: remote.port };
+      for (const p of this.queue.splice(0)) this.send(p);
+    });
     this.socket.unref();
   }
+
+  /** True once `connect()` completed; sends wait in `queue` until then. */
+  private connected = false;
+  private remote: { address: string; port: number } | undefined;
+  private readonly queue: Pending[] = [];
 
   /** Takes a free Identifier, preferring ones not recently used; undefined when all 256 are in flight. */
   allocate(): number | undefined {
@@ -107,6 +118,11 @@ class Channel {
   }
 
   send(p: Pending): void {
+    if (this.pending[p.identifier] !== p) return;
+    if (!this.connected) {
+      if (!this.queue.includes(p)) this.queue.push(p);
+      return;
+    }
     p.attempts++;
     p.request.onSend?.(p.attempts);
     try {
@@ -139,7 +155,7 @@ class Channel {
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
-    if (!this.owner.isSource(address, port)) return this.drop('wrong-source');
+    if (!this.remote || address !== this.remote.address || port !== this.remote.port) return this.drop('wrong-source');
     if (msg.length < 20) return this.drop('malformed');
     const identifier = msg[1]!;
     const p = this.pending[identifier];
@@ -202,11 +218,6 @@ export class Destination {
   /** Requests currently in flight. */
   get inFlight(): number {
     return this.channels.reduce((n, c) => n + c.inFlight, 0);
-  }
-
-  /** @internal */
-  isSource(address: string, port: number): boolean {
-    return port === this.port && address === this.host;
   }
 
   /** @internal Closes a surplus socket once it has nothing in flight. */

@@ -1,0 +1,181 @@
+/**
+ * The example app: Express + express-session + Passport with RadiusStrategy.
+ * Routes: GET/POST /login, GET/POST /login/challenge, GET /account, POST /logout, GET /status.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import session, { type Store } from 'express-session';
+import passport from 'passport';
+import { getChallenge, RadiusStrategy, type RadiusServerOptions } from '../lib';
+
+/** The signed-in user kept in the session. */
+export interface ExampleUser {
+  username: string;
+  server: string;
+  role: string;
+}
+
+/** How to build the example app. */
+export interface ExampleAppOptions {
+  servers: RadiusServerOptions[];
+  /** express-session store; the memory store when omitted. */
+  store?: Store;
+  /** Session cookie secret. */
+  sessionSecret?: string;
+  /** Where log lines go (one line per RADIUS event). Default: nowhere. */
+  log?: (line: string) => void;
+}
+
+/** Escapes text for HTML (Reply-Message is untrusted text from the RADIUS server). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
+label{display:block;margin:.8rem 0 .2rem}input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}
+button{margin-top:1rem;font-size:1rem;padding:.4rem 1.2rem}.error{color:#a00}.muted{color:#555}
+table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}</style>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${body}
+</body>
+</html>`;
+}
+
+function takeMessage(req: Request): string | undefined {
+  const s = req.session as unknown as { messages?: string[] };
+  const last = s.messages?.at(-1);
+  delete s.messages;
+  return last;
+}
+
+function ensureSignedIn(req: Request, res: Response, next: NextFunction): void {
+  if (req.isAuthenticated()) return next();
+  res.redirect(303, '/login');
+}
+
+/**
+ * Builds the example app and its strategy (call `strategy.close()` when done).
+ * The role is derived from the Access-Accept's Class attribute ("admins" → admin, else user).
+ */
+export function createApp(options: ExampleAppOptions): { app: express.Express; strategy: RadiusStrategy } {
+  const strategy = new RadiusStrategy(
+    { servers: options.servers, challengeURL: '/login/challenge' },
+    (username, profile, done) => {
+      const classes = profile.class.map((c) => c.toString('utf8'));
+      done(null, { username, server: profile.server, role: classes.includes('admins') ? 'admin' : 'user' });
+    },
+  );
+  const log = options.log;
+  if (log) {
+    const c = strategy.client;
+    c.on('accept', (e) => log(`Auth.notice: (Access-Accept ${e.server} "${e.username}") Login OK, ${Math.round(e.rttMs)} ms`));
+    c.on('reject', (e) => log(`Auth.notice: (Access-Reject ${e.server} "${e.username}") Login incorrect`));
+    c.on('challenge', (e) => log(`Auth.notice: (Access-Challenge ${e.server} "${e.username}") code requested`));
+    c.on('timeout', (e) => log(`Auth.warn: (${e.server} "${e.username}") no valid reply: ${e.reason}`));
+    c.on('failover', (e) => log(`Auth.warn: failover from ${e.from} to ${e.to} after ${e.reason}`));
+    c.on('server-down', (e) => log(`Auth.error: ${e.server} held down until ${new Date(e.until).toISOString()}: ${e.reason}`));
+    c.on('server-up', (e) => log(`Auth.notice: ${e.server} answers again`));
+    c.on('dropped', (e) => log(`Auth.warn: ${e.server} dropped a reply: ${e.reason}`));
+  }
+
+  const pp = new passport.Passport();
+  pp.use(strategy);
+  pp.serializeUser((user, done) => done(null, user));
+  pp.deserializeUser((user: ExampleUser, done) => done(null, user));
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.urlencoded({ extended: false }));
+  app.use(
+    session({
+      secret: options.sessionSecret ?? 'passport-radius example: change me',
+      resave: false,
+      saveUninitialized: false,
+      cookie: { httpOnly: true, sameSite: 'lax' },
+      ...(options.store ? { store: options.store } : {}),
+    }),
+  );
+  app.use(pp.session());
+
+  app.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? '/account' : '/login'));
+
+  app.get('/login', (req, res) => {
+    const message = takeMessage(req);
+    res.type('html').send(
+      page(
+        'Sign in',
+        `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
+<form method="post" action="/login">
+<label for="username">Username</label>
+<input id="username" name="username" autocomplete="username" required autofocus>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button>
+</form>`,
+      ),
+    );
+  });
+
+  const authenticate = pp.authenticate('radius', { successRedirect: '/account', failureRedirect: '/login', failureMessage: true });
+  app.post('/login', authenticate);
+
+  app.get('/login/challenge', (req, res) => {
+    const challenge = getChallenge(req);
+    if (!challenge) return res.redirect(303, '/login');
+    res.type('html').send(
+      page(
+        'Verify it is you',
+        `<p id="prompt">${escapeHtml(challenge.prompt || 'Enter your verification code')}</p>
+<form method="post" action="/login/challenge">
+<label for="code">Code for ${escapeHtml(challenge.username)}</label>
+<input id="code" name="code" type="${challenge.echo ? 'text' : 'password'}" autocomplete="one-time-code" inputmode="numeric" required autofocus>
+<button type="submit">Verify</button>
+</form>
+<p class="muted">Step ${challenge.round}. <a href="/login">Start again</a></p>`,
+      ),
+    );
+  });
+  app.post('/login/challenge', authenticate);
+
+  app.get('/account', ensureSignedIn, (req, res) => {
+    const user = req.user as ExampleUser;
+    res.type('html').send(
+      page(
+        'Account',
+        `<p>Signed in as <strong id="username">${escapeHtml(user.username)}</strong> (${escapeHtml(user.role)}),
+accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong>.</p>
+<form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
+      ),
+    );
+  });
+
+  app.post('/logout', (req, res, next) => {
+    req.logout((err) => (err ? next(err) : res.redirect(303, '/login')));
+  });
+
+  app.get('/status', (_req, res) => {
+    const rows = strategy.client
+      .servers()
+      .map(
+        (s) =>
+          `<tr><td>${escapeHtml(s.name)}</td><td>${escapeHtml(s.address)}</td><td>${s.state === 'up' ? 'reachable' : 'held down'}</td>` +
+          `<td>${s.lastRttMs === undefined ? '–' : `${s.lastRttMs.toFixed(1)} ms`}</td><td>${escapeHtml(s.lastError ?? '')}</td></tr>`,
+      )
+      .join('\n');
+    res.type('html').send(page('RADIUS servers', `<table><tr><th>Server</th><th>Address</th><th>State</th><th>Last round trip</th><th>Last error</th></tr>\n${rows}</table>`));
+  });
+
+  // Errors (e.g. no RADIUS server answered) become a plain page; messages never hold secrets.
+  app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+    void _next;
+    res.status(500).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(err.message)}</p><p><a href="/login">Back</a></p>`));
+  });
+
+  return { app, strategy };
+}
