@@ -1,6 +1,9 @@
 /**
  * The example app: Express + express-session + Passport with RadiusStrategy.
  * Routes: GET/POST /login, GET/POST /login/challenge, GET /account, POST /logout, GET /status.
+ *
+ * Organizations choose their RADIUS servers: the user name's domain (`carol@acme.example`) names the
+ * organization; an organization lists its own servers or inherits the system-wide default.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session, { type Store } from 'express-session';
@@ -10,13 +13,36 @@ import { getChallenge, RadiusStrategy, type RadiusServerOptions } from '../lib';
 /** The signed-in user kept in the session. */
 export interface ExampleUser {
   username: string;
+  /** The RADIUS server that accepted. */
   server: string;
+  /** From the Access-Accept's Class: "admins" → `'admin'`, else `'user'`. */
   role: string;
+  /** The organization's name, or `'(system-wide)'` for users of no organization. */
+  organization: string;
+}
+
+/** An organization of the example: users whose name ends in `@domain`. */
+export interface Organization {
+  name: string;
+  /** The user name's domain, e.g. `'acme.example'` (compared case-insensitively). */
+  domain: string;
+  /**
+   * Its own servers, in order; `[]` turns RADIUS sign-in off for it. Absent: it inherits the system-wide
+   * default (`defaultServers`).
+   */
+  servers?: string[];
 }
 
 /** How to build the example app. */
 export interface ExampleAppOptions {
   servers: RadiusServerOptions[];
+  /** Organizations with their own servers or inheriting the default. Default none. */
+  organizations?: Organization[];
+  /**
+   * The system-wide default: servers for users of no organization and of organizations that inherit.
+   * Default: every server that no organization names.
+   */
+  defaultServers?: string[];
   /** express-session store; the memory store when omitted. */
   store?: Store;
   /** Session cookie secret. */
@@ -59,16 +85,49 @@ function ensureSignedIn(req: Request, res: Response, next: NextFunction): void {
   res.redirect(303, '/login');
 }
 
+/** The organization a user name belongs to: by the domain after its last `@`. */
+export function organizationOf(username: string, organizations: readonly Organization[]): Organization | undefined {
+  const at = username.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const domain = username.slice(at + 1).toLowerCase();
+  return organizations.find((o) => o.domain.toLowerCase() === domain);
+}
+
 /**
  * Builds the example app and its strategy (call `strategy.close()` when done).
  * The role is derived from the Access-Accept's Class attribute ("admins" → admin, else user).
+ * @throws TypeError when an organization or `defaultServers` names a server that is not configured.
  */
 export function createApp(options: ExampleAppOptions): { app: express.Express; strategy: RadiusStrategy } {
+  const organizations = options.organizations ?? [];
+  const names = new Set(options.servers.map((s) => s.name));
+  const claimed = new Set(organizations.flatMap((o) => o.servers ?? []));
+  const defaultServers = options.defaultServers ?? options.servers.map((s) => s.name).filter((n) => !claimed.has(n));
+  for (const name of [...claimed, ...defaultServers]) {
+    if (!names.has(name)) throw new TypeError(`example: server "${name}" is not configured`);
+  }
   const strategy = new RadiusStrategy(
-    { servers: options.servers, challengeURL: '/login/challenge' },
+    {
+      servers: options.servers,
+      challengeURL: '/login/challenge',
+      // Runs for the password step only; the code always goes back to the server that asked for it.
+      selectServers: (req) => {
+        const username = (req.body as { username?: unknown } | undefined)?.username;
+        const org = typeof username === 'string' ? organizationOf(username, organizations) : undefined;
+        return org?.servers ?? defaultServers;
+      },
+      // The signed-in session lasts as long as the RADIUS server allows (Session-Timeout), when it says.
+      applySessionTimeout: true,
+    },
     (username, profile, done) => {
       const classes = profile.class.map((c) => c.toString('utf8'));
-      done(null, { username, server: profile.server, role: classes.includes('admins') ? 'admin' : 'user' });
+      const user: ExampleUser = {
+        username,
+        server: profile.server,
+        role: classes.includes('admins') ? 'admin' : 'user',
+        organization: organizationOf(username, organizations)?.name ?? '(system-wide)',
+      };
+      done(null, user);
     },
   );
   const log = options.log;
@@ -113,7 +172,7 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
         `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
 <form method="post" action="/login">
 <label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" required autofocus>
+<input id="username" name="username" autocomplete="username" required autofocus placeholder="name or name@organization">
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
@@ -148,7 +207,8 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
     res.type('html').send(
       page(
         'Account',
-        `<p>Signed in as <strong id="username">${escapeHtml(user.username)}</strong> (${escapeHtml(user.role)}),
+        `<p>Signed in as <strong id="username">${escapeHtml(user.username)}</strong> (<span id="role">${escapeHtml(user.role)}</span>),
+organization <strong id="organization">${escapeHtml(user.organization)}</strong>,
 accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong>.</p>
 <form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
       ),

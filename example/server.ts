@@ -2,28 +2,32 @@
  * Runs the example app. Configuration, by environment:
  *   RADIUS_SERVERS='[{"name":"corp","address":"10.0.0.5:1812","secret":"…","attributes":{"NAS-Identifier":"console"}}]'
  * or RADIUS_ADDRESS, RADIUS_SECRET, RADIUS_NAS_IDENTIFIER (and optionally RADIUS_PROTOCOL=chap).
- * With none of these it starts the project's in-process test server (for demos only) with demo users.
+ * RADIUS_ORGANIZATIONS='[{"name":"Acme","domain":"acme.example","servers":["acme-2fa"]},{"name":"Globex","domain":"globex.example"}]'
+ * gives organizations their own servers (or, without `servers`, the system-wide default: every server no
+ * organization names).
+ * With none of these it starts two in-process test servers (for demos only) with demo users and two
+ * organizations (see ./demo.ts).
  * PORT (default 3000) and HOST (default 127.0.0.1) choose where the app listens.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { RadiusServerOptions } from '../lib';
-import { RadiusTestServer } from '../lib/testing';
-import { createApp } from './app';
+import { createApp, type Organization } from './app';
+import { DEMO_USERS, startDemo, type Demo } from './demo';
 
-/** The demo users of the embedded test server (printed at start). */
-export const DEMO_USERS = {
-  alice: { password: 'alice-password' },
-  carol: { password: 'carol-password', code: '123456' },
-};
+function jsonArray(name: string): unknown[] | undefined {
+  const text = process.env[name];
+  if (!text) return undefined;
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new TypeError(`${name} must be a JSON array`);
+  return parsed;
+}
 
-async function configuredServers(): Promise<{ servers: RadiusServerOptions[]; demo?: RadiusTestServer }> {
+async function configuredServers(): Promise<{ servers: RadiusServerOptions[]; organizations: Organization[]; defaultServers?: string[]; demo?: Demo }> {
   const env = process.env;
-  if (env.RADIUS_SERVERS) {
-    const parsed: unknown = JSON.parse(env.RADIUS_SERVERS);
-    if (!Array.isArray(parsed)) throw new TypeError('RADIUS_SERVERS must be a JSON array of server objects');
-    return { servers: parsed as RadiusServerOptions[] };
-  }
+  const organizations = (jsonArray('RADIUS_ORGANIZATIONS') ?? []) as Organization[];
+  const servers = jsonArray('RADIUS_SERVERS') as RadiusServerOptions[] | undefined;
+  if (servers) return { servers, organizations };
   if (env.RADIUS_ADDRESS) {
     return {
       servers: [
@@ -35,31 +39,19 @@ async function configuredServers(): Promise<{ servers: RadiusServerOptions[]; de
           attributes: { 'NAS-Identifier': env.RADIUS_NAS_IDENTIFIER ?? 'passport-radius-example' },
         },
       ],
+      organizations,
     };
   }
-  const secret = randomBytes(16).toString('hex');
-  const demo = new RadiusTestServer({
-    secret,
-    users: {
-      alice: { password: DEMO_USERS.alice.password, replyMessage: 'Welcome alice', attributes: [[25, Buffer.from('admins')]] },
-      carol: {
-        password: DEMO_USERS.carol.password,
-        challenge: [{ code: DEMO_USERS.carol.code, prompt: 'Enter the code sent to your phone', echo: false }],
-        replyMessage: 'Welcome carol',
-      },
-    },
-  });
-  const { address } = await demo.listen();
-  return {
-    servers: [{ name: 'demo', address, secret, attributes: { 'NAS-Identifier': 'passport-radius-example' } }],
-    demo,
-  };
+  const demo = await startDemo();
+  return { servers: demo.servers, organizations: demo.organizations, defaultServers: demo.defaultServers, demo };
 }
 
 async function main(): Promise<void> {
-  const { servers, demo } = await configuredServers();
+  const { servers, organizations, defaultServers, demo } = await configuredServers();
   const { app, strategy } = createApp({
     servers,
+    organizations,
+    ...(defaultServers ? { defaultServers } : {}),
     sessionSecret: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     log: (line) => console.log(`${new Date().toISOString()} ${line}`),
   });
@@ -69,11 +61,16 @@ async function main(): Promise<void> {
     const { port: actual } = http.address() as AddressInfo;
     console.log(`passport-radius example listening on http://${host}:${actual}/login`);
     if (demo) {
-      console.log(`Embedded RADIUS test server (demo only, not for production) on ${demo.address}. Demo users:`);
-      console.log(`  alice / ${DEMO_USERS.alice.password}`);
-      console.log(`  carol / ${DEMO_USERS.carol.password}, then the code ${DEMO_USERS.carol.code} (two-factor)`);
+      const { alice, bob, carol } = DEMO_USERS;
+      console.log(`Embedded RADIUS test servers (demo only, not for production): system on ${demo.system.address}, acme-2fa on ${demo.acme.address}.`);
+      console.log('Organizations: Acme (acme.example) uses its own server acme-2fa; Globex (globex.example) and everyone else use the system-wide server.');
+      console.log('Demo users:');
+      console.log(`  ${alice.username} / ${alice.password} (system-wide server, role admin)`);
+      console.log(`  ${bob.username} / ${bob.password} (Globex, inherits the system-wide server)`);
+      console.log(`  ${carol.username} / ${carol.password}, then the code ${carol.code} (Acme's own two-factor server)`);
     } else {
       console.log(`RADIUS servers: ${servers.map((s) => `${s.name} (${s.address})`).join(', ')}`);
+      for (const o of organizations) console.log(`  organization ${o.name} (${o.domain}): ${o.servers ? o.servers.join(', ') || 'RADIUS sign-in off' : 'system-wide default'}`);
     }
   });
   const stop = (): void => {

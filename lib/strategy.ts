@@ -49,6 +49,15 @@ export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
    * `passport.authenticate('radius', { servers })` overrides it per route.
    */
   selectServers?: (req: Request) => readonly string[] | Promise<readonly string[]>;
+  /**
+   * When the Access-Accept carries a Session-Timeout (RFC 2865 §5.27) above 0, make the signed-in
+   * session's cookie live that many seconds: `req.session.cookie.maxAge` is set once `req.logIn` has
+   * established the (regenerated) session, which is then saved again. Needs express-session (or a
+   * session whose `cookie` has `maxAge`) and a sign-in through `req.logIn` — Passport's default, or your
+   * custom callback calling it. Only the cookie changes: express-session still extends the store's own
+   * expiry on each request, so enforce a hard limit yourself if you need one. Default `false`.
+   */
+  applySessionTimeout?: boolean;
 }
 
 /** {@link RadiusStrategy} options with `verify(username, profile, done)`. */
@@ -73,6 +82,8 @@ export interface RadiusSuccessInfo {
   server: string;
   /** Reply-Message text of the Access-Accept (untrusted). */
   replyMessage: string | undefined;
+  /** Session-Timeout of the Access-Accept in seconds (RFC 2865 §5.27), when sent. */
+  sessionTimeout: number | undefined;
 }
 
 function field(req: Request, name: string): string | undefined {
@@ -86,6 +97,35 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new TypeError(`RadiusStrategy: ${message}`);
 }
 
+/** `req.logIn` as Passport (0.6+) installs it: `(user, done)` or `(user, options, done)`. */
+type LogIn = (user: Express.User, optionsOrDone?: object | ((err?: unknown) => void), done?: (err?: unknown) => void) => void;
+
+/**
+ * Wraps `req.logIn` for this request only (one call): once Passport has established the signed-in
+ * session — it regenerates the session (0.6+) and, with `keepSessionInfo`, copies the old one over it, so
+ * an earlier change to the cookie would be lost — the cookie's `maxAge` becomes `maxAgeMs` and the session
+ * is saved again, before the response (and so the Set-Cookie header) is written.
+ */
+function limitSessionLifetime(req: Request, maxAgeMs: number): void {
+  const target = req as unknown as { login?: LogIn; logIn?: LogIn; session?: unknown };
+  const original = target.logIn;
+  if (typeof original !== 'function') return;
+  const wrapped: LogIn = (user, optionsOrDone, maybeDone) => {
+    target.login = target.logIn = original; // one shot
+    const options = (typeof optionsOrDone === 'function' ? {} : (optionsOrDone ?? {})) as { session?: boolean };
+    const done = typeof optionsOrDone === 'function' ? optionsOrDone : maybeDone;
+    if (options.session === false || typeof done !== 'function') return original.call(req, user, optionsOrDone, maybeDone);
+    original.call(req, user, options, (err?: unknown) => {
+      const session = target.session as { cookie?: { maxAge?: number | null }; save?: (cb: (err?: unknown) => void) => void } | undefined;
+      if (err || !session?.cookie || typeof session.save !== 'function') return done(err);
+      session.cookie.maxAge = maxAgeMs;
+      debug('session cookie lifetime set from Session-Timeout: %d ms', maxAgeMs);
+      session.save((saveErr) => done(saveErr));
+    });
+  };
+  target.login = target.logIn = wrapped;
+}
+
 /**
  * Passport strategy that signs users in against RADIUS servers (RFC 2865), PAP or CHAP per server, with
  * the two-factor Access-Challenge flow (RFC 2865 §4.4).
@@ -96,7 +136,7 @@ function check(condition: unknown, message: string): asserts condition {
  * ```
  *
  * Outcomes, exactly one Passport action each: missing or over-long credentials → `fail` 400; a verified
- * Access-Accept → verify → `success(user, { server, replyMessage })`; Access-Reject → `fail` 401 with the
+ * Access-Accept → verify → `success(user, { server, replyMessage, sessionTimeout })`; Access-Reject → `fail` 401 with the
  * Reply-Message (or "Invalid username or password"); Access-Challenge → State saved in the session, then
  * `redirect(challengeURL, 303)` (or `fail` 401 with `challenge: true`); a code with no pending (or an
  * expired) challenge → `fail` 403; no server answered → `error(RadiusTimeoutError)`.
@@ -118,6 +158,7 @@ export class RadiusStrategy extends PassportStrategy {
   private readonly challengeTimeout: number;
   private readonly maxChallengeRounds: number;
   private readonly selectServers: RadiusStrategyOptionsBase['selectServers'];
+  private readonly applySessionTimeout: boolean;
 
   /** @param verify - optional; without it the {@link RadiusProfile} becomes `req.user`. */
   constructor(options: RadiusStrategyOptions, verify?: VerifyFunction);
@@ -150,6 +191,8 @@ export class RadiusStrategy extends PassportStrategy {
     this.passReqToCallback = options.passReqToCallback === true;
     check(options.selectServers === undefined || typeof options.selectServers === 'function', 'selectServers must be a function');
     this.selectServers = options.selectServers;
+    check(options.applySessionTimeout === undefined || typeof options.applySessionTimeout === 'boolean', 'applySessionTimeout must be true or false');
+    this.applySessionTimeout = options.applySessionTimeout === true;
     this.verify = verify;
     this.client = new RadiusClient(options, 'RadiusStrategy');
   }
@@ -247,8 +290,15 @@ export class RadiusStrategy extends PassportStrategy {
     // A verified Access-Accept: drop any challenge key so session regeneration cannot carry it forward.
     if (session) delete session[this.sessionKey];
     const profile = buildProfile(username, result);
-    const info: RadiusSuccessInfo = { server: result.server, replyMessage: result.replyMessage };
-    if (!this.verify) return this.success(profile as unknown as Express.User, info);
+    const info: RadiusSuccessInfo = { server: result.server, replyMessage: result.replyMessage, sessionTimeout: profile.sessionTimeout };
+    // Installed only on the way to success(), so that no other strategy's sign-in is affected.
+    const succeed = (user: Express.User, successInfo: object): void => {
+      if (this.applySessionTimeout && profile.sessionTimeout !== undefined && profile.sessionTimeout > 0) {
+        limitSessionLifetime(req, profile.sessionTimeout * 1000);
+      }
+      this.success(user, successInfo);
+    };
+    if (!this.verify) return succeed(profile as unknown as Express.User, info);
     await new Promise<void>((resolve) => {
       let called = false;
       const done: VerifyDone = (err, user, verifyInfo) => {
@@ -257,7 +307,7 @@ export class RadiusStrategy extends PassportStrategy {
         resolve();
         if (err) return this.error(err instanceof Error ? err : new Error(String(err)));
         if (!user) return this.fail(verifyInfo ?? { message: 'Not allowed' }, 401);
-        this.success(user, verifyInfo ?? info);
+        succeed(user, verifyInfo ?? info);
       };
       try {
         if (this.passReqToCallback) (this.verify as VerifyFunctionWithRequest)(req, username, profile, done);

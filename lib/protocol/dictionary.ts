@@ -8,9 +8,9 @@
  *
  * @internal
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import radiusModule from 'radius';
 import { Attr, type RawAttribute } from './packet';
 
@@ -21,6 +21,7 @@ interface RadiusCodec {
   add_dictionary(file: string): void;
   attr_name_to_id(name: string, vendorId?: number): string | undefined;
   attr_id_to_name(id: number | string, vendorId?: number): string | undefined;
+  vendor_name_to_id(name: string): string | undefined;
   encode_attributes(packet: Buffer, attributes: Array<[string, string | number | Buffer]>, vendor: number): number;
   decode_attributes(data: Buffer, hash: Record<string, unknown>, vendor: number): void;
 }
@@ -56,14 +57,101 @@ const RESERVED = new Set([
   Attr.ProxyState,
 ]);
 
+/** What a validation pass over dictionary files found. */
+interface DictionaryScan {
+  /** Vendor names declared so far (VENDOR lines), so BEGIN-VENDOR can be checked. */
+  vendors: Set<string>;
+  /** ATTRIBUTE, VALUE and VENDOR lines seen. */
+  definitions: number;
+}
+
 /**
- * Loads FreeRADIUS-format dictionary files in addition to the `radius` package's own (idempotent,
- * process-wide). Throws `TypeError` naming a file that does not exist or does not parse.
+ * Checks one FreeRADIUS-format dictionary file (and the files it `$INCLUDE`s) for what the `radius` package
+ * would read silently wrong or fail on later: a missing or unreadable file or include, a vendor whose
+ * format is not RFC 2865 §5.26's one-byte type and length (`format=2,1`, `format=4,0`, `format=1,1,c`), an
+ * extended vendor block (`BEGIN-VENDOR … format=…`, RFC 6929), a block for a vendor never declared, and an
+ * old-style trailing vendor name on ATTRIBUTE (which the package would take as a standard attribute).
+ */
+function scanDictionary(file: string, label: string, scan: DictionaryScan, chain: readonly string[]): void {
+  if (chain.includes(file)) return; // an include loop: the radius package also reads each file once
+  const where = chain.length === 0 ? file : `${file} (included from ${chain[chain.length - 1]!})`;
+  let text: string;
+  try {
+    if (!statSync(file).isFile()) throw new TypeError(`${label}: ${where} is not a file`);
+    text = readFileSync(file, 'ascii');
+  } catch (err) {
+    if (err instanceof TypeError) throw err;
+    throw new TypeError(`${label}: cannot read dictionary file ${where} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  const fail = (line: number, problem: string): never => {
+    throw new TypeError(`${label}: ${where} line ${line}: ${problem}`);
+  };
+  let inVendor = false;
+  text.split('\n').forEach((raw, index) => {
+    const lineNo = index + 1;
+    // The same normalisation as the radius package: comments out, whitespace runs to one space.
+    const line = raw.replace(/#.*/, '').replace(/\s+/g, ' ');
+    const words = line.trim().split(' ');
+    const keyword = words[0] ?? '';
+    const include = /^\s*\$INCLUDE\s+(.*)/.exec(line);
+    if (include) {
+      // Resolved exactly as the radius package resolves it, so that what is checked is what it will read.
+      const target = join(dirname(file), include[1]!);
+      if (!existsSync(target)) fail(lineNo, `$INCLUDE of ${JSON.stringify(include[1]!.trim())}: ${target} does not exist`);
+      scanDictionary(target, label, scan, [...chain, file]);
+      return;
+    }
+    if (keyword === 'VENDOR') {
+      const [, name, id, extra] = words;
+      if (name === undefined || id === undefined || !/^\d+$/.test(id)) return fail(lineNo, 'VENDOR needs a name and a number');
+      if (extra !== undefined && /^format=/i.test(extra) && extra.toLowerCase() !== 'format=1,1') {
+        fail(lineNo, `vendor ${name} uses ${extra}, which cannot be decoded (only the RFC 2865 §5.26 layout, format=1,1); load the dictionaries of the vendors you need one by one`);
+      }
+      scan.vendors.add(name);
+      scan.definitions++;
+    } else if (keyword === 'BEGIN-VENDOR') {
+      const [, name, extra] = words;
+      if (name === undefined) return fail(lineNo, 'BEGIN-VENDOR needs a vendor name');
+      if (extra !== undefined) fail(lineNo, `BEGIN-VENDOR ${name} ${extra} (an extended vendor block, RFC 6929) cannot be decoded`);
+      if (!scan.vendors.has(name) && codec.vendor_name_to_id(name) === undefined) fail(lineNo, `BEGIN-VENDOR ${name}: no VENDOR ${name} line declares it`);
+      inVendor = true;
+    } else if (keyword === 'END-VENDOR') {
+      inVendor = false;
+    } else if (keyword === 'ATTRIBUTE') {
+      const [, name, id, , flags] = words;
+      if (name === undefined || id === undefined) return fail(lineNo, 'ATTRIBUTE needs a name, a number and a type');
+      if (!inVendor && flags !== undefined && !flags.includes('=') && (scan.vendors.has(flags) || codec.vendor_name_to_id(flags) !== undefined)) {
+        fail(lineNo, `ATTRIBUTE ${name} names its vendor (${flags}) in the old style; use BEGIN-VENDOR ${flags} … END-VENDOR`);
+      }
+      scan.definitions++;
+    } else if (keyword === 'VALUE') {
+      scan.definitions++;
+    }
+  });
+}
+
+/**
+ * Loads FreeRADIUS-format dictionary files in addition to the `radius` package's own (RFC dictionaries),
+ * so that vendor-specific attributes decode by name. Idempotent.
+ *
+ * **Process-wide**: the `radius` package keeps one dictionary per process, so a file loaded for one client
+ * or strategy serves every other one too, and it cannot be unloaded. That is harmless when the files agree
+ * (a vendor's numbers mean the same everywhere); when two files define the same number differently, the
+ * one loaded last wins.
+ *
+ * Each file is checked first (see `scanDictionary`), so that nothing is added that the package would
+ * later fail on or read wrong.
+ *
+ * @throws TypeError (prefixed with `label`) naming the file (and line) that does not exist, cannot be read,
+ *   defines nothing, or uses syntax that cannot be decoded.
  */
 export function loadDictionaries(paths: readonly string[], label = 'dictionaries'): void {
-  const fresh = paths.map((p) => resolve(p)).filter((p) => !loaded.has(p));
+  const fresh = [...new Set(paths.map((p) => resolve(p)))].filter((p) => !loaded.has(p));
   for (const file of fresh) {
     if (!existsSync(file)) throw new TypeError(`${label}: dictionary file ${file} does not exist`);
+    const scan: DictionaryScan = { vendors: new Set(), definitions: 0 };
+    scanDictionary(file, label, scan, []);
+    if (scan.definitions === 0) throw new TypeError(`${label}: ${file} defines no attributes (is it a FreeRADIUS dictionary file?)`);
   }
   if (fresh.length > 0) {
     for (const file of fresh) {
@@ -77,6 +165,11 @@ export function loadDictionaries(paths: readonly string[], label = 'dictionaries
   } catch (err) {
     throw new TypeError(`${label}: a dictionary could not be loaded: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** The dictionary files loaded so far with {@link loadDictionaries}, as absolute paths. @internal (for tests) */
+export function loadedDictionaryFiles(): readonly string[] {
+  return [...loaded];
 }
 
 /** The attribute number of a standard (non-vendor) attribute name, or undefined when unknown. */
@@ -187,6 +280,10 @@ export function decodeAttributes(attributes: readonly RawAttribute[]): DecodedAt
 }
 
 function decodeVendorSpecific(value: Buffer, out: DecodedAttributes): void {
+  if (value.length < 4) {
+    add(out, `Attr-${Attr.VendorSpecific}`, Buffer.from(value)); // no Vendor-Id: kept, never a crash
+    return;
+  }
   const vendorId = value.readUInt32BE(0);
   const data = value.subarray(4);
   const subs: RawAttribute[] = [];
