@@ -9,6 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import session, { type Store } from 'express-session';
 import passport from 'passport';
 import { getChallenge, RadiusStrategy, type RadiusServerOptions } from '../lib';
+import { crossOriginProtection, type CrossOriginProtectionOptions } from './csrf';
 
 /** The signed-in user kept in the session. */
 export interface ExampleUser {
@@ -47,6 +48,8 @@ export interface ExampleAppOptions {
   store?: Store;
   /** Session cookie secret. */
   sessionSecret?: string;
+  /** Cross-origin (CSRF) protection of the forms, see ./csrf.ts. Default: only the app's own origin posts. */
+  csrf?: CrossOriginProtectionOptions;
   /** Where log lines go (one line per RADIUS event). Default: nowhere. */
   log?: (line: string) => void;
 }
@@ -150,6 +153,8 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
 
   const app = express();
   app.disable('x-powered-by');
+  // CSRF: POSTs from another origin are refused (Sec-Fetch-Site / Origin), before any session work.
+  app.use(crossOriginProtection(options.csrf));
   app.use(express.urlencoded({ extended: false }));
   app.use(
     session({
@@ -234,6 +239,9 @@ accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong
   // Errors (e.g. no RADIUS server answered) become a plain page; messages never hold secrets.
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
     void _next;
+    // express-session saves or touches the session after the page is written; when that fails (the
+    // session store went away meanwhile) the page is already on its way and express-session ends it.
+    if (res.headersSent) return;
     res.status(500).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(err.message)}</p><p><a href="/login">Back</a></p>`));
   });
 

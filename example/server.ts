@@ -8,12 +8,15 @@
  * With none of these it starts two in-process test servers (for demos only) with demo users and two
  * organizations (see ./demo.ts).
  * PORT (default 3000) and HOST (default 127.0.0.1) choose where the app listens.
+ * REDIS_URL (redis://[user:password@]host:port) keeps sessions in Redis so that several instances can
+ * share them; then SESSION_SECRET must be set too, the same on every instance. Unset: the memory store.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { RadiusServerOptions } from '../lib';
 import { createApp, type Organization } from './app';
 import { DEMO_USERS, startDemo, type Demo } from './demo';
+import { createSessionStore } from './session-store';
 
 function jsonArray(name: string): unknown[] | undefined {
   const text = process.env[name];
@@ -47,19 +50,26 @@ async function configuredServers(): Promise<{ servers: RadiusServerOptions[]; or
 }
 
 async function main(): Promise<void> {
+  if (process.env.REDIS_URL && !process.env.SESSION_SECRET) {
+    throw new TypeError('REDIS_URL is set, so SESSION_SECRET must be set too (the same on every instance)');
+  }
   const { servers, organizations, defaultServers, demo } = await configuredServers();
+  const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
+  const store = createSessionStore(process.env.REDIS_URL, { log });
   const { app, strategy } = createApp({
     servers,
     organizations,
     ...(defaultServers ? { defaultServers } : {}),
+    ...(store ? { store } : {}),
     sessionSecret: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
-    log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+    log,
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
   const http = app.listen(port, host, () => {
     const { port: actual } = http.address() as AddressInfo;
     console.log(`passport-radius example listening on http://${host}:${actual}/login`);
+    console.log(store ? 'Sessions: Redis (REDIS_URL), shared by every instance' : 'Sessions: in memory (this process only; set REDIS_URL to share them)');
     if (demo) {
       const { alice, bob, carol } = DEMO_USERS;
       console.log(`Embedded RADIUS test servers (demo only, not for production): system on ${demo.system.address}, acme-2fa on ${demo.acme.address}.`);
@@ -77,6 +87,7 @@ async function main(): Promise<void> {
     http.close();
     void strategy.close();
     void demo?.close();
+    void store?.close();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
