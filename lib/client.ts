@@ -27,6 +27,7 @@ import {
   MAX_PASSWORD_LENGTH,
   type RawAttribute,
 } from './protocol/packet';
+import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Destination, ExchangeError } from './transport';
 
 const debug = createDebug('passport-radius:client');
@@ -206,7 +207,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   /**
    * Signs a user in: sends an Access-Request (PAP or CHAP per server) to each server in order until one
    * accepts or challenges; moves on after an Access-Reject (when `failoverOnReject`) or a server that
-   * does not answer (when `failoverOnTimeout`). An Access-Challenge ends the loop.
+   * does not answer (when `failoverOnTimeout`). An Access-Challenge ends the loop. Held-down servers are
+   * tried last, and only when no server answered; when every chosen server is held down, all are tried.
    *
    * @returns the outcome; a reject is the last server's reject.
    * @throws RadiusTimeoutError when no server gave a valid reply; RadiusConfigError for an unknown server
@@ -221,11 +223,18 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       throw new RadiusConfigError('The user name must be 1 to 253 bytes');
     }
     const chosen = this.order(request.servers ?? this.serverNames);
+    // Held-down servers come last (see order()) and are tried only while no server has answered; when
+    // every chosen server is held down, all are tried as if up.
+    const now = Date.now();
+    const heldDown = chosen.filter((r) => r.heldDownUntil !== undefined && r.heldDownUntil > now);
+    const lastResort = new Set(heldDown.length < chosen.length ? heldDown : []);
     const attempts: ServerAttempt[] = [];
     let lastReject: AuthResult | undefined;
     for (let i = 0; i < chosen.length; i++) {
       const runtime = chosen[i]!;
-      const next = chosen[i + 1];
+      if (lastReject && lastResort.has(runtime)) break;
+      const nextAfter = (answered: boolean): ServerRuntime | undefined =>
+        chosen.slice(i + 1).find((r) => !(answered && lastResort.has(r)));
       try {
         const result = await this.send(runtime, request.username, (authenticator) =>
           runtime.config.protocol === 'chap'
@@ -234,11 +243,13 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
         );
         if (result.type !== 'reject') return result;
         lastReject = result;
+        const next = nextAfter(true);
         if (!this.failoverOnReject || !next) return result;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: 'reject' });
       } catch (err) {
         if (!(err instanceof AttemptFailure)) throw err;
         attempts.push(err.attempt);
+        const next = nextAfter(lastReject !== undefined);
         if (!this.failoverOnTimeout || !next) break;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: err.attempt.reason });
       }
@@ -278,6 +289,25 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     }
   }
 
+  /**
+   * Tests whether one configured server is reachable with its configuration: Status-Server (RFC 5997)
+   * first, then an Access-Request for a random user name that cannot exist (see `probe`). Uses its own
+   * socket; changes no counter or hold-down state and emits no event.
+   *
+   * @param name - a configured server's name.
+   * @param options - see {@link ProbeOptions}; the total time defaults to the server's `timeout`.
+   * @returns `{ status: 'reachable', rttMs, method }` or `{ status: 'failed', reason, method }`, with a
+   *   message saying what to check.
+   * @throws RadiusConfigError for an unknown server name; RadiusClosedError after close(); TypeError for
+   *   an invalid `options.timeout`.
+   */
+  async probe(name: string, options?: ProbeOptions): Promise<ProbeResult> {
+    this.assertOpen();
+    const runtime = this.byName.get(name);
+    if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${name}"`);
+    return probeServer(runtime.config, options);
+  }
+
   /** Closes every socket and rejects pending requests with {@link RadiusClosedError}. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
@@ -291,7 +321,10 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     if (this.closed) throw new RadiusClosedError();
   }
 
-  /** Resolves names to runtimes and moves held-down servers last; all held down → configured order. */
+  /**
+   * Resolves names to runtimes, in the given order, with held-down servers moved last (keeping their
+   * relative order). All held down → the given order.
+   */
   private order(names: readonly string[]): ServerRuntime[] {
     const chosen = names.map((name) => {
       const r = this.byName.get(name);
@@ -299,8 +332,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       return r;
     });
     const now = Date.now();
-    const up = chosen.filter((r) => r.heldDownUntil === undefined || r.heldDownUntil <= now);
-    return up.length > 0 ? up : chosen;
+    const isUp = (r: ServerRuntime): boolean => r.heldDownUntil === undefined || r.heldDownUntil <= now;
+    return [...chosen.filter(isUp), ...chosen.filter((r) => !isUp(r))];
   }
 
   private async destination(runtime: ServerRuntime): Promise<Destination> {
@@ -317,6 +350,13 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     const key = `${ip}|${port}`;
     let d = runtime.destinations.get(key);
     if (!d) {
+      // The name now resolves elsewhere: let go of idle sockets to the old address(es).
+      for (const [oldKey, old] of runtime.destinations) {
+        if (old.inFlight === 0) {
+          old.close();
+          runtime.destinations.delete(oldKey);
+        }
+      }
       d = new Destination(ip, port, (reason) => {
         runtime.status.counters.dropped[reason] = (runtime.status.counters.dropped[reason] ?? 0) + 1;
         debug('%s: dropped a datagram (%s)', runtime.config.name, reason);
@@ -426,7 +466,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     debug('%s: no valid reply (%s)', runtime.config.name, status.lastError);
     this.emit('timeout', { server: runtime.config.name, username, reason: attempt.reason });
     if (this.holdDown > 0) {
-      const wasUp = runtime.heldDownUntil === undefined || runtime.heldDownUntil <= Date.now();
+      // 'server-down' and 'server-up' alternate: a server is "down" from here until it answers again.
+      const wasUp = runtime.heldDownUntil === undefined;
       runtime.heldDownUntil = Date.now() + this.holdDown;
       if (wasUp) this.emit('server-down', { server: runtime.config.name, reason: status.lastError, until: runtime.heldDownUntil });
     }

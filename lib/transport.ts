@@ -3,9 +3,33 @@
  * Identifier table per socket, retransmission of identical bytes, and reply verification (RFC 2865 §2.4,
  * §3; RFC 5080 §2.2.1; RFC 3579 §3.2). It knows nothing of users, servers' names or Passport.
  *
- * Sockets are connected, so the kernel delivers only datagrams from the server's address and port, and
- * an ICMP port unreachable surfaces as ECONNREFUSED at once. Sockets are unref'd: only pending requests'
- * timers keep the process alive.
+ * Rules, as built and tested (test/transport.test.ts):
+ *
+ * - **Sockets.** Each socket is `connect()`ed to the server's address and port, so the kernel delivers
+ *   only datagrams from there, and an ICMP port unreachable surfaces as `ECONNREFUSED` at once. A socket
+ *   carries at most 256 outstanding requests, one per Identifier; the 257th concurrent request opens
+ *   another socket (another source port), so no two outstanding requests share a (source port, server,
+ *   Identifier). A surplus socket is closed as soon as it has nothing in flight; the first one stays
+ *   open until {@link Destination.close}.
+ * - **Identifiers** are taken round-robin from a random start, so an Identifier is reused on a socket only
+ *   after the other 255 were.
+ * - **Retransmission.** The identical bytes go out `retries + 1` times from the same socket, at
+ *   `k × timeout / (retries + 1)` ms after the first (k = 0 … retries); the request fails with `timeout`
+ *   at `timeout` ms. A verified reply to any copy completes the request once.
+ * - **Drops.** A datagram that is not a verified reply to an outstanding request is dropped and reported
+ *   through `onDrop` by reason; it never completes or fails a request. A reply that verifies against the
+ *   last request that held its Identifier on that socket (answered, timed out or failed, however long
+ *   ago) counts as `'duplicate'`, even when the Identifier was handed to a new request meanwhile; one
+ *   that verifies against nothing is `'unknown-identifier'` when no request holds its Identifier.
+ * - **Unreachable.** `ECONNREFUSED`, `EHOSTUNREACH`, `ENETUNREACH` or `EHOSTDOWN` on a socket, as an
+ *   'error' event or from a send (an ICMP error, which the kernel does not tie to one datagram and
+ *   rate-limits) fails every request pending to
+ *   that server address, on every socket, with `unreachable`; the sockets stay in use. A failed `connect()` or any other socket
+ *   error fails them with `unreachable` or `socket` and retires the socket; the next request opens a
+ *   fresh one.
+ * - **Process lifetime.** Sockets are unref'd: only pending requests' timers keep the process alive, so it
+ *   can exit without {@link Destination.close}. `close()` fails whatever is pending with `closed` and
+ *   closes every socket.
  *
  * @internal
  */
@@ -21,7 +45,9 @@ export type DropCounts = Partial<Record<DropReason, number>>;
 export interface ExchangeRequest {
   /** Builds the packet for the Identifier the transport chose; called exactly once. */
   build(identifier: number): { packet: Buffer; requestAuthenticator: Buffer };
+  /** The shared secret, for verifying replies. */
   secret: Buffer;
+  /** Drop replies without a Message-Authenticator (RFC 3579 §3.2). */
   requireMessageAuthenticator: boolean;
   /** Packet codes accepted as a reply (e.g. Access-Accept, -Reject, -Challenge). */
   expectCodes: readonly number[];
@@ -42,7 +68,11 @@ export interface ExchangeResult {
   dropped: DropCounts;
 }
 
-/** Why an exchange ended without a verified reply. */
+/**
+ * Why an exchange ended without a verified reply: `timeout` (nothing valid within `timeout` ms),
+ * `unreachable` (ICMP error such as port unreachable), `socket` (another socket error), `closed`
+ * ({@link Destination.close} was called).
+ */
 export class ExchangeError extends Error {
   constructor(
     readonly reason: 'timeout' | 'unreachable' | 'socket' | 'closed',
@@ -59,7 +89,10 @@ interface Pending {
   packet: Buffer;
   requestAuthenticator: Buffer;
   request: ExchangeRequest;
+  /** Transmissions handed to the socket. */
   attempts: number;
+  /** Transmissions scheduled so far (sent, or queued while the socket connects). */
+  scheduled: number;
   startedAt: number;
   timer: NodeJS.Timeout | undefined;
   dropped: DropCounts;
@@ -67,17 +100,37 @@ interface Pending {
   reject(error: ExchangeError): void;
 }
 
+/**
+ * The last request that held an Identifier and stopped waiting: a reply that verifies against it is a
+ * duplicate (or late) reply. Only what verification needs is kept, never the packet or the request.
+ */
+interface Finished {
+  requestAuthenticator: Buffer;
+  secret: Buffer;
+  requireMessageAuthenticator: boolean;
+}
+
 const IDENTIFIERS = 256;
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
+
+function errorCode(err: unknown): string {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return e?.code ?? (e instanceof Error ? e.message : String(err));
+}
 
 /** One connected socket and its Identifier table. */
 class Channel {
   readonly socket: Socket;
   readonly pending: Array<Pending | undefined> = new Array<Pending | undefined>(IDENTIFIERS);
-  /** Identifier → time until which a reply to a finished request counts as a duplicate. */
-  readonly finished = new Map<number, number>();
+  /** Identifier → the last request that held it (at most 256 entries). */
+  readonly finished = new Map<number, Finished>();
   inFlight = 0;
-  private cursor = Math.floor(Math.random() * IDENTIFIERS);
   closed = false;
+  private cursor = Math.floor(Math.random() * IDENTIFIERS);
+  /** True once `connect()` completed; sends wait in `queue` until then. */
+  private connected = false;
+  private remote: { address: string; port: number } | undefined;
+  private readonly queue: Pending[] = [];
 
   constructor(
     private readonly owner: Destination,
@@ -87,37 +140,57 @@ class Channel {
   ) {
     this.socket = createSocket({ type: family });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo.address, rinfo.port));
-    this.socket.on('error', (err: NodeJS.ErrnoException) => this.onError(err));
-    this.socket.connect(port, host, () => {
+    this.socket.on('error', (err) => this.onError(err));
+    // A connect() failure (e.g. EACCES for a broadcast address, EINVAL for a link-local IPv6 address
+    // without a scope, ENETUNREACH without a route) comes to this callback, not to 'error'.
+    this.socket.connect(port, host, (err?: Error) => {
+      if (this.closed) return;
+      if (err) return this.onError(err, true);
       this.connected = true;
       // The kernel's spelling of the peer (e.g. "::1" for "0:0::1") is what replies come from.
       const remote = this.socket.remoteAddress();
       this.remote = { address: remote.address, port: remote.port };
-      for (const p of this.queue.splice(0)) this.send(p);
+      for (const p of this.queue.splice(0)) this.transmit(p);
     });
     this.socket.unref();
   }
 
-  /** True once `connect()` completed; sends wait in `queue` until then. */
-  private connected = false;
-  private remote: { address: string; port: number } | undefined;
-  private readonly queue: Pending[] = [];
-
-  /** Takes a free Identifier, preferring ones not recently used; undefined when all 256 are in flight. */
+  /** Takes a free Identifier, round-robin from a random start; undefined when all 256 are in flight. */
   allocate(): number | undefined {
-    if (this.inFlight >= IDENTIFIERS) return undefined;
+    if (this.closed || this.inFlight >= IDENTIFIERS) return undefined;
     for (let i = 0; i < IDENTIFIERS; i++) {
       const id = (this.cursor + i) % IDENTIFIERS;
       if (this.pending[id] === undefined) {
         this.cursor = (id + 1) % IDENTIFIERS;
-        this.finished.delete(id);
         return id;
       }
     }
     return undefined;
   }
 
-  send(p: Pending): void {
+  /** Registers `p` under its Identifier and starts its transmission schedule. */
+  start(p: Pending): void {
+    this.pending[p.identifier] = p;
+    this.inFlight++;
+    const { timeout, retries } = p.request;
+    const interval = timeout / (retries + 1);
+    const tick = (): void => {
+      if (this.pending[p.identifier] !== p) return;
+      if (p.scheduled > retries) {
+        this.fail(p, new ExchangeError('timeout', p.dropped));
+        return;
+      }
+      p.scheduled++;
+      this.transmit(p);
+      if (this.pending[p.identifier] !== p) return; // failed synchronously
+      // Absolute schedule: no drift under load.
+      const due = p.startedAt + p.scheduled * interval;
+      p.timer = setTimeout(tick, Math.max(0, due - performance.now()));
+    };
+    tick();
+  }
+
+  private transmit(p: Pending): void {
     if (this.pending[p.identifier] !== p) return;
     if (!this.connected) {
       if (!this.queue.includes(p)) this.queue.push(p);
@@ -127,19 +200,28 @@ class Channel {
     p.request.onSend?.(p.attempts);
     try {
       this.socket.send(p.packet, (err) => {
-        if (err) this.fail(p, new ExchangeError('socket', p.dropped, (err as NodeJS.ErrnoException).code ?? err.message));
+        if (!err) return;
+        // In a burst the ICMP error often surfaces here (sendmsg returns the socket's pending error) and
+        // never as an 'error' event: it is about the server, not about this datagram.
+        const code = errorCode(err);
+        if (UNREACHABLE_CODES.has(code)) this.owner.unreachable(code);
+        else this.fail(p, new ExchangeError('socket', p.dropped, code));
       });
     } catch (err) {
-      this.fail(p, new ExchangeError('socket', p.dropped, (err as Error).message));
+      this.fail(p, new ExchangeError('socket', p.dropped, errorCode(err)));
     }
   }
 
-  release(p: Pending): void {
-    if (this.pending[p.identifier] !== p) return;
+  private release(p: Pending): void {
     this.pending[p.identifier] = undefined;
     this.inFlight--;
     if (p.timer) clearTimeout(p.timer);
-    this.finished.set(p.identifier, performance.now() + p.request.timeout);
+    p.timer = undefined;
+    this.finished.set(p.identifier, {
+      requestAuthenticator: p.requestAuthenticator,
+      secret: p.request.secret,
+      requireMessageAuthenticator: p.request.requireMessageAuthenticator,
+    });
     this.owner.channelIdle(this);
   }
 
@@ -154,35 +236,60 @@ class Channel {
     this.owner.onDrop(reason);
   }
 
+  /** True when `msg` is a verified reply to the request that last held `identifier` and stopped waiting. */
+  private isLateReply(msg: Buffer, identifier: number): boolean {
+    const f = this.finished.get(identifier);
+    return f !== undefined && verifyReply(msg, f.requestAuthenticator, f.secret, f.requireMessageAuthenticator).ok;
+  }
+
   private onMessage(msg: Buffer, address: string, port: number): void {
+    if (this.closed) return;
     if (!this.remote || address !== this.remote.address || port !== this.remote.port) return this.drop('wrong-source');
     if (msg.length < 20) return this.drop('malformed');
     const identifier = msg[1]!;
     const p = this.pending[identifier];
-    if (!p) {
-      const until = this.finished.get(identifier);
-      return this.drop(until !== undefined && until > performance.now() ? 'duplicate' : 'unknown-identifier');
-    }
+    if (!p) return this.drop(this.isLateReply(msg, identifier) ? 'duplicate' : 'unknown-identifier');
     const verdict = verifyReply(msg, p.requestAuthenticator, p.request.secret, p.request.requireMessageAuthenticator);
-    if (!verdict.ok) return this.drop(verdict.reason, p);
+    if (!verdict.ok) {
+      // A late reply to the Identifier's previous holder is a duplicate, not an attack on the new request.
+      if (this.isLateReply(msg, identifier)) return this.drop('duplicate');
+      return this.drop(verdict.reason, p);
+    }
     if (!p.request.expectCodes.includes(verdict.packet.code)) return this.drop('unexpected-code', p);
     this.release(p);
     p.resolve({ packet: verdict.packet, rttMs: performance.now() - p.startedAt, dropped: p.dropped });
   }
 
-  private onError(err: NodeJS.ErrnoException): void {
-    const reason = err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' ? 'unreachable' : 'socket';
+  /** A socket error; `fatal` (a failed connect) retires the socket even for an unreachable error. */
+  private onError(err: Error, fatal = false): void {
+    if (this.closed) return;
+    const code = errorCode(err);
+    const unreachable = UNREACHABLE_CODES.has(code);
+    if (unreachable && !fatal) {
+      // The kernel keeps one pending ICMP error per socket, without saying which datagram caused it, and
+      // rate-limits ICMP (Linux: net.ipv4.icmp_msgs_burst), so the other sockets to this address may
+      // never hear of it: everything pending to this server address is failed.
+      this.owner.unreachable(code);
+      return;
+    }
+    this.failAll(unreachable ? 'unreachable' : 'socket', code);
+    this.owner.retire(this);
+  }
+
+  /** Fails every pending request with `reason`. */
+  failAll(reason: 'unreachable' | 'socket' | 'closed', detail?: string): void {
+    this.queue.length = 0;
     for (const p of this.pending) {
-      if (p) this.fail(p, new ExchangeError(reason, p.dropped, err.code ?? err.message));
+      if (p) this.fail(p, new ExchangeError(reason, p.dropped, detail));
     }
   }
 
+  /** Fails everything pending with `closed` and closes the socket. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const p of this.pending) {
-      if (p) this.fail(p, new ExchangeError('closed', p.dropped));
-    }
+    this.failAll('closed');
+    this.finished.clear();
     try {
       this.socket.close();
     } catch {
@@ -220,21 +327,38 @@ export class Destination {
     return this.channels.reduce((n, c) => n + c.inFlight, 0);
   }
 
+  /** True after {@link Destination.close}. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** @internal Closes a surplus socket once it has nothing in flight. */
   channelIdle(channel: Channel): void {
-    if (channel.inFlight === 0 && this.channels.length > 1) {
-      const i = this.channels.indexOf(channel);
-      if (i > 0) {
-        this.channels.splice(i, 1);
-        channel.close();
-      }
+    if (channel.inFlight !== 0 || channel.closed) return;
+    const i = this.channels.indexOf(channel);
+    if (i > 0) {
+      this.channels.splice(i, 1);
+      channel.close();
     }
+  }
+
+  /** @internal An ICMP error on one socket: fails everything pending on every socket to this address. */
+  unreachable(code: string): void {
+    for (const c of [...this.channels]) c.failAll('unreachable', code);
+  }
+
+  /** @internal Takes a broken socket out of the pool and closes it. */
+  retire(channel: Channel): void {
+    const i = this.channels.indexOf(channel);
+    if (i >= 0) this.channels.splice(i, 1);
+    channel.close();
   }
 
   /**
    * Sends a request and waits for a verified reply. Resolves with the reply; rejects with
-   * {@link ExchangeError} (`timeout` after `timeout` ms, `unreachable` on ICMP port unreachable, `socket`,
-   * `closed`). Never rejects for a bad datagram: those are dropped and counted.
+   * {@link ExchangeError} (`timeout` after `timeout` ms, `unreachable` on an ICMP error, `socket`,
+   * `closed`). Never rejects for a bad datagram: those are dropped and counted. Throws whatever
+   * `request.build` throws.
    */
   exchange(request: ExchangeRequest): Promise<ExchangeResult> {
     if (this.closed) return Promise.reject(new ExchangeError('closed', {}));
@@ -252,39 +376,33 @@ export class Destination {
       this.channels.push(channel);
       identifier = channel.allocate()!;
     }
-    const { packet, requestAuthenticator } = request.build(identifier);
+    let built: { packet: Buffer; requestAuthenticator: Buffer };
+    try {
+      built = request.build(identifier);
+    } catch (err) {
+      this.channelIdle(channel);
+      return Promise.reject(err);
+    }
     const ch = channel;
     const id = identifier;
     return new Promise<ExchangeResult>((resolve, reject) => {
-      const p: Pending = {
+      ch.start({
         identifier: id,
-        packet,
-        requestAuthenticator,
+        packet: built.packet,
+        requestAuthenticator: built.requestAuthenticator,
         request,
         attempts: 0,
+        scheduled: 0,
         startedAt: performance.now(),
         timer: undefined,
         dropped: {},
         resolve,
         reject,
-      };
-      ch.pending[id] = p;
-      ch.inFlight++;
-      const interval = request.timeout / (request.retries + 1);
-      const tick = (): void => {
-        if (ch.pending[id] !== p) return;
-        if (p.attempts > request.retries) {
-          ch.fail(p, new ExchangeError('timeout', p.dropped));
-          return;
-        }
-        ch.send(p);
-        p.timer = setTimeout(tick, interval);
-      };
-      tick();
+      });
     });
   }
 
-  /** Rejects everything pending with `closed` and closes the sockets. */
+  /** Rejects everything pending with `closed` and closes the sockets. Idempotent. */
   close(): void {
     this.closed = true;
     for (const c of this.channels.splice(0)) c.close();

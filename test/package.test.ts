@@ -57,4 +57,11 @@ describe('the package', () => {
     );
     assert.equal(seen.file, join(root, 'dist/index.js'));
   });
+
+  it('ships an executable passport-radius command', () => {
+    const bin = join(root, 'dist/cli/index.js');
+    const help = execFileSync(bin, ['--help'], { encoding: 'utf8' });
+    assert.match(help, /probe/);
+    assert.match(help, /login/);
+  });
 });

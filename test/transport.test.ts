@@ -1,0 +1,397 @@
+/**
+ * The UDP transport (lib/transport.ts) on its own: socket pool past 256 Identifiers, retransmission
+ * timing, late and duplicate replies, ICMP errors, failed connects, close() and process lifetime.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { DropReason } from '../lib/errors';
+import { Attr, Code, encodeAttribute, encodeRequest, hidePassword } from '../lib/protocol/packet';
+import { encodeReply } from '../lib/testing/reply';
+import { RadiusTestServer } from '../lib/testing';
+import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
+
+const SECRET = Buffer.from('testing123');
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until `condition()` holds; fails after `limitMs`. */
+async function waitFor(condition: () => boolean, limitMs = 3000): Promise<void> {
+  const deadline = performance.now() + limitMs;
+  while (!condition()) {
+    if (performance.now() > deadline) assert.fail(`condition not met within ${limitMs} ms`);
+    await sleep(5);
+  }
+}
+
+/** An Access-Request for `username`/`password` with a Message-Authenticator, ready for `exchange`. */
+function accessRequest(
+  username: string,
+  password: string,
+  options: { timeout?: number; retries?: number; onSend?: (attempt: number) => void } = {},
+): ExchangeRequest {
+  return {
+    build(identifier) {
+      const requestAuthenticator = randomBytes(16);
+      const attributes = Buffer.concat([
+        encodeAttribute(Attr.UserName, Buffer.from(username)),
+        encodeAttribute(Attr.UserPassword, hidePassword(Buffer.from(password), SECRET, requestAuthenticator)),
+        encodeAttribute(Attr.NasIdentifier, Buffer.from('transport-test')),
+      ]);
+      const packet = encodeRequest({ code: Code.AccessRequest, identifier, requestAuthenticator, attributes, secret: SECRET, messageAuthenticator: true });
+      return { packet, requestAuthenticator };
+    },
+    secret: SECRET,
+    requireMessageAuthenticator: true,
+    expectCodes: [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
+    timeout: options.timeout ?? 1000,
+    retries: options.retries ?? 0,
+    ...(options.onSend ? { onSend: options.onSend } : {}),
+  };
+}
+
+/** Signed reply to a raw request (as the server would send it). */
+function replyTo(request: Buffer, code: number = Code.AccessAccept): Buffer {
+  return encodeReply({
+    code,
+    identifier: request[1]!,
+    requestAuthenticator: request.subarray(4, 20),
+    attributes: [],
+    secret: SECRET,
+    messageAuthenticator: 'valid',
+  });
+}
+
+interface Datagram {
+  msg: Buffer;
+  port: number;
+  address: string;
+  at: number;
+}
+
+/** A bare UDP responder on 127.0.0.1: records datagrams; `onMessage` decides what (if anything) to answer. */
+class Responder {
+  readonly socket: Socket = createSocket('udp4');
+  readonly received: Datagram[] = [];
+  onMessage: (d: Datagram, reply: (msg: Buffer) => void) => void = () => {};
+
+  async listen(port = 0): Promise<number> {
+    this.socket.on('message', (msg, rinfo) => {
+      const d = { msg, port: rinfo.port, address: rinfo.address, at: performance.now() };
+      this.received.push(d);
+      this.onMessage(d, (reply) => this.socket.send(reply, rinfo.port, rinfo.address));
+    });
+    this.socket.bind(port, '127.0.0.1');
+    await once(this.socket, 'listening');
+    return this.socket.address().port;
+  }
+
+  send(msg: Buffer, port: number): void {
+    this.socket.send(msg, port, '127.0.0.1');
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+/** A UDP port on 127.0.0.1 with nothing listening (bound, then released). */
+async function closedPort(): Promise<number> {
+  const s = createSocket('udp4');
+  s.bind(0, '127.0.0.1');
+  await once(s, 'listening');
+  const { port } = s.address();
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+async function expectExchangeError(promise: Promise<unknown>): Promise<ExchangeError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof ExchangeError, `expected an ExchangeError, got ${String(err)}`);
+    return err;
+  }
+  return assert.fail('expected the exchange to fail');
+}
+
+describe('UDP transport (Destination)', function () {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const fn of cleanups.splice(0).reverse()) await fn();
+  });
+
+  function destination(host: string, port: number, drops?: DropReason[]): Destination {
+    const d = new Destination(host, port, (reason) => drops?.push(reason));
+    cleanups.push(() => d.close());
+    return d;
+  }
+
+  async function responder(): Promise<{ r: Responder; port: number }> {
+    const r = new Responder();
+    const port = await r.listen();
+    cleanups.push(() => r.close());
+    return { r, port };
+  }
+
+  describe('more than 256 requests in flight', () => {
+    it('spreads 600 over three source ports, never two outstanding on one (port, Identifier), and shrinks back to one socket', async () => {
+      const srv = new RadiusTestServer({ secret: SECRET, users: { alice: { password: 'pw' } }, faults: { delayMs: 150 } });
+      cleanups.push(() => srv.close());
+      await srv.listen();
+      const d = destination('127.0.0.1', srv.port);
+      // The server shares this process's event loop, so a burst this size overflows its receive buffer:
+      // the retransmissions (identical bytes, same Identifier and port) make up for the losses.
+      const requests = Array.from({ length: 600 }, (_, i) =>
+        d.exchange(accessRequest('alice', i % 2 === 0 ? 'pw' : 'wrong', { timeout: 3000, retries: 2 })),
+      );
+      assert.equal(d.inFlight, 600);
+      assert.equal(d.sockets, 3);
+      const results = await Promise.all(requests);
+      results.forEach((r, i) => assert.equal(r.packet.code, i % 2 === 0 ? Code.AccessAccept : Code.AccessReject, `request ${i}`));
+
+      // All 600 were outstanding together (every reply is delayed), so no (port, Identifier) may carry two
+      // different requests (Request Authenticators).
+      const byKey = new Map<string, Set<string>>();
+      for (const q of srv.received) {
+        const key = `${q.from.port}/${q.identifier}`;
+        byKey.set(key, (byKey.get(key) ?? new Set()).add(q.authenticator.toString('hex')));
+      }
+      assert.equal(byKey.size, 600, 'distinct (source port, Identifier) pairs');
+      for (const [key, authenticators] of byKey) assert.equal(authenticators.size, 1, `${key} carried two requests`);
+      const perPort = new Map<number, Set<number>>();
+      for (const q of srv.received) perPort.set(q.from.port, (perPort.get(q.from.port) ?? new Set()).add(q.identifier));
+      assert.deepEqual([...perPort.values()].map((ids) => ids.size).sort((a, b) => b - a), [256, 256, 88]);
+      assert.equal(d.sockets, 1, 'surplus sockets are closed once idle');
+      assert.equal(d.inFlight, 0);
+    });
+  });
+
+  describe('retransmission', () => {
+    it('sends identical bytes from one port at timeout/(retries+1) intervals, then fails with timeout at `timeout`', async () => {
+      const { r, port } = await responder();
+      const d = destination('127.0.0.1', port);
+      const attempts: number[] = [];
+      const started = performance.now();
+      const err = await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 600, retries: 3, onSend: (a) => attempts.push(a) })));
+      const elapsed = performance.now() - started;
+      assert.equal(err.reason, 'timeout');
+      assert.deepEqual(attempts, [1, 2, 3, 4]);
+      assert.equal(r.received.length, 4);
+      for (const copy of r.received) {
+        assert.deepEqual(copy.msg, r.received[0]!.msg, 'retransmissions are byte-identical');
+        assert.equal(copy.port, r.received[0]!.port, 'retransmissions come from the same source port');
+      }
+      const first = r.received[0]!.at;
+      r.received.forEach((copy, k) => {
+        const offset = copy.at - first;
+        assert.ok(Math.abs(offset - k * 150) < 60, `copy ${k} at +${offset.toFixed(1)} ms, expected +${k * 150} ms`);
+      });
+      assert.ok(elapsed >= 595 && elapsed < 800, `timed out after ${elapsed.toFixed(1)} ms`);
+    });
+
+    it('completes once on a reply to any copy; the reply to another copy is a counted duplicate', async () => {
+      const { r, port } = await responder();
+      // Answer each copy 250 ms after it arrives: the reply to copy 1 comes after copy 2 went out.
+      r.onMessage = (dg, reply) => setTimeout(() => reply(replyTo(dg.msg)), 250);
+      const drops: DropReason[] = [];
+      const d = destination('127.0.0.1', port, drops);
+      let resolved = 0;
+      const result = await d.exchange(accessRequest('alice', 'pw', { timeout: 600, retries: 2 })).then((x) => {
+        resolved++;
+        return x;
+      });
+      assert.equal(result.packet.code, Code.AccessAccept);
+      assert.ok(result.rttMs >= 240 && result.rttMs < 400, `rtt ${result.rttMs}`);
+      await sleep(300);
+      assert.equal(resolved, 1);
+      assert.equal(r.received.length, 2, 'no third copy after the reply');
+      assert.deepEqual(drops, ['duplicate']);
+      assert.deepEqual(result.dropped, {}, 'the duplicate is not charged to the completed request');
+    });
+
+    it('does not retransmit with retries: 0', async () => {
+      const { r, port } = await responder();
+      const d = destination('127.0.0.1', port);
+      const err = await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 200, retries: 0 })));
+      assert.equal(err.reason, 'timeout');
+      assert.equal(r.received.length, 1);
+    });
+  });
+
+  describe('late replies', () => {
+    it('a late reply to an Identifier handed to a new request is a duplicate and leaves the new request alone', async () => {
+      const { r, port } = await responder();
+      const held: Datagram[] = [];
+      // Keep the old and the new request unanswered; answer the 255 fillers at once.
+      r.onMessage = (dg, reply) => {
+        if (dg.msg.includes('old-request') || dg.msg.includes('new-request')) held.push(dg);
+        else reply(replyTo(dg.msg));
+      };
+      const drops: DropReason[] = [];
+      const d = destination('127.0.0.1', port, drops);
+      const old = await expectExchangeError(d.exchange(accessRequest('old-request', 'pw', { timeout: 60 })));
+      assert.equal(old.reason, 'timeout');
+      // 255 more allocations walk the Identifier cursor all the way round. (A burst this size can overflow
+      // the responder's receive buffer in this same process: retransmissions make up for it.)
+      await Promise.all(Array.from({ length: 255 }, () => d.exchange(accessRequest('filler', 'pw', { timeout: 3000, retries: 5 }))));
+      const next = d.exchange(accessRequest('new-request', 'pw', { timeout: 2000 }));
+      await waitFor(() => held.length === 2);
+      const [first, second] = held as [Datagram, Datagram];
+      assert.equal(second.msg[1], first.msg[1], 'the Identifier was reused');
+      assert.equal(second.port, first.port, 'on the same socket');
+
+      let settled = false;
+      void next.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      r.send(replyTo(first.msg, Code.AccessAccept), first.port); // the late reply to the old request
+      await sleep(50);
+      assert.equal(settled, false, 'the late reply did not complete the new request');
+      assert.deepEqual(drops, ['duplicate']);
+
+      r.send(replyTo(second.msg, Code.AccessReject), second.port);
+      const result = await next;
+      assert.equal(result.packet.code, Code.AccessReject);
+      assert.deepEqual(result.dropped, {});
+    });
+
+    it('a reply after the request timed out is a duplicate however late; a reply for an Identifier never used is unknown-identifier', async () => {
+      const { r, port } = await responder();
+      const copies: Datagram[] = [];
+      r.onMessage = (dg) => copies.push(dg);
+      const drops: DropReason[] = [];
+      const d = destination('127.0.0.1', port, drops);
+      await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 80 })));
+      const request = copies[0]!;
+      r.send(replyTo(request.msg), request.port);
+      await waitFor(() => drops.length === 1);
+      await sleep(250); // well past the request's timeout
+      r.send(replyTo(request.msg), request.port);
+      await waitFor(() => drops.length === 2);
+      const stray = Buffer.from(request.msg);
+      stray[1] = (stray[1]! + 1) & 0xff; // an Identifier this socket has not used
+      r.send(replyTo(stray), request.port);
+      await waitFor(() => drops.length === 3);
+      assert.deepEqual(drops, ['duplicate', 'duplicate', 'unknown-identifier']);
+    });
+  });
+
+  describe('unreachable servers and socket errors', () => {
+    it('fails a burst of 300 requests with unreachable at once (ICMP port unreachable), and the socket keeps working', async () => {
+      const port = await closedPort();
+      const d = destination('127.0.0.1', port);
+      const started = performance.now();
+      const errors = await Promise.all(
+        Array.from({ length: 300 }, () => expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000, retries: 2 })))),
+      );
+      const elapsed = performance.now() - started;
+      for (const err of errors) {
+        assert.equal(err.reason, 'unreachable');
+        assert.equal(err.detail, 'ECONNREFUSED');
+      }
+      assert.ok(elapsed < 1000, `took ${elapsed.toFixed(0)} ms`);
+      assert.equal(d.inFlight, 0);
+      assert.equal(d.sockets, 1);
+
+      // Stale ICMP errors from the burst must not linger: a server now listening on that port is reached.
+      await sleep(50);
+      const r = new Responder();
+      await r.listen(port);
+      cleanups.push(() => r.close());
+      r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
+      const result = await d.exchange(accessRequest('alice', 'pw', { timeout: 1000 }));
+      assert.equal(result.packet.code, Code.AccessAccept);
+    });
+
+    it('fails with socket when connect() is refused (broadcast address) and retries on a fresh socket', async () => {
+      const d = destination('255.255.255.255', 1812);
+      const err = await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 })));
+      assert.equal(err.reason, 'socket');
+      assert.equal(err.detail, 'EACCES');
+      assert.equal(d.sockets, 0, 'the broken socket is retired');
+      const again = await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 })));
+      assert.equal(again.detail, 'EACCES');
+    });
+
+    it('fails with socket (EINVAL) for a link-local IPv6 address without a scope, without waiting', async () => {
+      const d = destination('fe80::1', 1812);
+      const started = performance.now();
+      const err = await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 })));
+      assert.ok(err.reason === 'socket' || err.reason === 'unreachable', err.message);
+      assert.ok(performance.now() - started < 1000);
+    });
+  });
+
+  describe('close()', () => {
+    it('fails pending requests with closed, closes every socket and refuses new requests', async () => {
+      const { r, port } = await responder();
+      const d = destination('127.0.0.1', port);
+      const pending = Array.from({ length: 300 }, () => expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 }))));
+      assert.equal(d.sockets, 2);
+      await waitFor(() => r.received.length > 0);
+      d.close();
+      const errors = await Promise.all(pending);
+      assert.ok(errors.every((e) => e.reason === 'closed'));
+      assert.equal(d.sockets, 0);
+      assert.equal(d.inFlight, 0);
+      assert.equal((await expectExchangeError(d.exchange(accessRequest('alice', 'pw')))).reason, 'closed');
+      // Replies to closed sockets go nowhere and throw nothing.
+      for (const dg of r.received.slice(0, 5)) r.send(replyTo(dg.msg), dg.port);
+      await sleep(30);
+      d.close(); // idempotent
+    });
+
+    it('closes cleanly before the socket has even connected', async () => {
+      const { r, port } = await responder();
+      const d = destination('127.0.0.1', port);
+      const pending = expectExchangeError(d.exchange(accessRequest('alice', 'pw')));
+      d.close();
+      assert.equal((await pending).reason, 'closed');
+      await sleep(30);
+      assert.equal(r.received.length, 0);
+    });
+  });
+
+  describe('process lifetime', () => {
+    /** Runs TypeScript in a child process; resolves with its stdout and exit code. */
+    async function runChild(code: string, limitMs: number): Promise<{ out: string; code: number | null; ms: number }> {
+      const started = performance.now();
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+      const killer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+      const [exitCode] = (await once(child, 'exit')) as [number | null];
+      clearTimeout(killer);
+      return { out, code: exitCode, ms: performance.now() - started };
+    }
+
+    it('lets the process exit without close() once nothing is pending, and stays alive while a request is', async function () {
+      this.timeout(15_000);
+      const lib = JSON.stringify(require.resolve('../lib/client'));
+      const testing = JSON.stringify(require.resolve('../lib/testing'));
+      const code = `
+        const { RadiusClient } = require(${lib});
+        const { RadiusTestServer } = require(${testing});
+        (async () => {
+          const srv = new RadiusTestServer({ secret: 's', users: { alice: { password: 'pw' } } }).unref();
+          await srv.listen();
+          const client = new RadiusClient({ holdDown: 0, servers: [
+            { name: 'up', address: srv.address, secret: 's', attributes: { 'NAS-Identifier': 'x' }, timeout: 700 } ] });
+          const ok = await client.authenticate({ username: 'alice', password: 'pw', servers: ['up'] });
+          console.log('result', ok.type);
+          // A request that waits out its timeout keeps the process alive until it ends.
+          srv.faults = { dropFirst: 1000 };
+          client.authenticate({ username: 'alice', password: 'pw', servers: ['up'] }).catch((e) => console.log('later', e.code));
+        })();`;
+      const { out, code: exitCode, ms } = await runChild(code, 10_000);
+      assert.equal(exitCode, 0, out);
+      assert.match(out, /result accept\s+later ERR_RADIUS_TIMEOUT/);
+      assert.ok(ms < 8000, `exited after ${ms.toFixed(0)} ms`);
+    });
+  });
+});
