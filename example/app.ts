@@ -66,7 +66,7 @@ function page(title: string, body: string): string {
 <title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
 label{display:block;margin:.8rem 0 .2rem}input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}
-button{margin-top:1rem;font-size:1rem;padding:.4rem 1.2rem}.error{color:#a00}.muted{color:#555}
+button{margin-top:1rem;font-size:1rem;padding:.4rem 1.2rem}.error{color:#a00}.ok{color:#070}.muted{color:#555}
 table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}</style>
 </head>
 <body>
@@ -224,16 +224,35 @@ accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong
     req.logout((err) => (err ? next(err) : res.redirect(303, '/login')));
   });
 
-  app.get('/status', (_req, res) => {
-    const rows = strategy.client
-      .servers()
-      .map(
-        (s) =>
-          `<tr><td>${escapeHtml(s.name)}</td><td>${escapeHtml(s.address)}</td><td>${s.state === 'up' ? 'reachable' : 'held down'}</td>` +
-          `<td>${s.lastRttMs === undefined ? '–' : `${s.lastRttMs.toFixed(1)} ms`}</td><td>${escapeHtml(s.lastError ?? '')}</td></tr>`,
-      )
-      .join('\n');
-    res.type('html').send(page('RADIUS servers', `<table><tr><th>Server</th><th>Address</th><th>State</th><th>Last round trip</th><th>Last error</th></tr>\n${rows}</table>`));
+  // Each server's state; /status?test=1 also runs the reachability test ("testing…" → Reachable / Failed).
+  // A real app would show this to administrators only.
+  app.get('/status', async (req, res, next) => {
+    try {
+      const client = strategy.client;
+      const testing = req.query.test === '1';
+      const probes = testing ? await Promise.all(client.serverNames.map((name) => client.probe(name))) : [];
+      const rows = client
+        .servers()
+        .map((s, i) => {
+          const probe = probes[i];
+          const test = !probe
+            ? ''
+            : probe.status === 'reachable'
+              ? `<td class="ok">Reachable (${Math.round(probe.rttMs)} ms, ${probe.method})</td>`
+              : `<td class="error">Failed: ${escapeHtml(probe.message)}</td>`;
+          return (
+            `<tr><td>${escapeHtml(s.name)}</td><td>${escapeHtml(s.address)}</td><td>${s.state === 'up' ? 'in use' : 'held down'}</td>` +
+            `<td>${s.lastRttMs === undefined ? '–' : `${s.lastRttMs.toFixed(1)} ms`}</td><td>${escapeHtml(s.lastError ?? '')}</td>${test}</tr>`
+          );
+        })
+        .join('\n');
+      const head = `<tr><th>Server</th><th>Address</th><th>State</th><th>Last round trip</th><th>Last error</th>${testing ? '<th>Test</th>' : ''}</tr>`;
+      res
+        .type('html')
+        .send(page('RADIUS servers', `<table>${head}\n${rows}</table>\n<p><a href="/status?test=1">Test every server</a></p>`));
+    } catch (err) {
+      next(err);
+    }
   });
 
   // Errors (e.g. no RADIUS server answered) become a plain page; messages never hold secrets.

@@ -161,6 +161,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private readonly failoverOnTimeout: boolean;
   private readonly holdDown: number;
   private closed = false;
+  /** Host name lookups in progress, shared by concurrent sign-ins. */
+  private readonly lookups = new Map<string, Promise<string>>();
 
   /**
    * @param options - see {@link RadiusClientOptions}.
@@ -336,12 +338,32 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return [...chosen.filter(isUp), ...chosen.filter((r) => !isUp(r))];
   }
 
+  /**
+   * Resolves a host name at use. Concurrent sign-ins share one lookup in progress, and a lookup that
+   * takes longer than `timeoutMs` fails with code ETIMEOUT.
+   */
+  private resolve(host: string, timeoutMs: number): Promise<string> {
+    let pending = this.lookups.get(host);
+    if (!pending) {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error('DNS lookup timed out'), { code: 'ETIMEOUT' })), timeoutMs);
+      });
+      pending = Promise.race([lookup(host).then((r) => r.address), deadline]).finally(() => {
+        clearTimeout(timer);
+        this.lookups.delete(host);
+      });
+      this.lookups.set(host, pending);
+    }
+    return pending;
+  }
+
   private async destination(runtime: ServerRuntime): Promise<Destination> {
     const { host, port } = runtime.config;
     let ip = host;
     if (isIP(host) === 0) {
       try {
-        ip = (await lookup(host)).address;
+        ip = await this.resolve(host, runtime.config.timeout);
       } catch (err) {
         throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
       }

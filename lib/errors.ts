@@ -72,7 +72,7 @@ export type DropReason =
 const dropText: Record<DropReason, string> = {
   'wrong-source': 'came from an unexpected address',
   'unknown-identifier': 'carried an unknown Identifier',
-  duplicate: 'were duplicates',
+  duplicate: 'were duplicates or late replies to earlier requests',
   malformed: 'were malformed',
   'bad-response-authenticator': 'failed verification of the Response Authenticator (check the shared secret)',
   'missing-message-authenticator':

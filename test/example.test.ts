@@ -135,6 +135,13 @@ describe('The example app with its demo servers', function () {
     assert.equal((await agent.get('/account')).status, 303);
   });
 
+  it('tests every server from /status?test=1 and says Reachable', async () => {
+    const res = record(await request(app).get('/status?test=1'));
+    assert.equal(res.status, 200);
+    assert.equal(res.text.match(/Reachable \(\d+ ms, status-server\)/g)?.length, demo.servers.length);
+    assert.doesNotMatch(res.text, /Failed/);
+  });
+
   it('finds organizations by the domain after the last @, case-insensitively', () => {
     assert.equal(organizationOf('carol@ACME.example', DEMO_ORGANIZATIONS)?.name, 'Acme');
     assert.equal(organizationOf('x@y@globex.example', DEMO_ORGANIZATIONS)?.name, 'Globex');
