@@ -28,15 +28,18 @@ export interface ChallengeInfo {
   prompt: string;
   /** `true`: show the input as typed; `false`: mask it (type=password). */
   echo: boolean;
+  /** The User-Name being signed in; the code answers the challenge for this user. */
   username: string;
   /** Epoch milliseconds after which the challenge expires. */
   expiresAt: number;
+  /** Which Access-Challenge this is in the sign-in: 1 for the first, 2 for the next, and so on. */
   round: number;
 }
 
 /** Minimal view of `req.session` (express-session or any compatible middleware). */
 export interface SessionLike {
   [key: string]: unknown;
+  /** Persists the session (express-session's `save`); called before the redirect to `challengeURL`. */
   save?(callback: (err?: unknown) => void): void;
 }
 

@@ -48,14 +48,17 @@ interface ResultBase {
 
 /** A verified Access-Accept (RFC 2865 §4.2). */
 export interface AcceptResult extends ResultBase {
+  /** Discriminant: the server sent an Access-Accept. */
   type: 'accept';
 }
 /** A verified Access-Reject (RFC 2865 §4.3) from the last server tried. */
 export interface RejectResult extends ResultBase {
+  /** Discriminant: the server sent an Access-Reject. */
   type: 'reject';
 }
 /** A verified Access-Challenge (RFC 2865 §4.4). */
 export interface ChallengeResult extends ResultBase {
+  /** Discriminant: the server sent an Access-Challenge; answer it with {@link RadiusClient.respond}. */
   type: 'challenge';
   /** The State attribute, byte for byte, or undefined when the server sent none. Opaque; never log it. */
   state: Buffer | undefined;
@@ -67,7 +70,9 @@ export type AuthResult = AcceptResult | RejectResult | ChallengeResult;
 
 /** Health of one server, from {@link RadiusClient.servers}. */
 export interface ServerStatus {
+  /** The server's configured name. */
   name: string;
+  /** The server's configured address (`host[:port]`), trimmed. */
   address: string;
   /** `'up'` (answering or untried) or `'held-down'` (did not answer; skipped until `heldDownUntil`). */
   state: 'up' | 'held-down';
@@ -77,14 +82,23 @@ export interface ServerStatus {
   lastError: string | undefined;
   /** Round trip of the last verified reply, in milliseconds. */
   lastRttMs: number | undefined;
+  /** Counts since the client was created. */
   counters: {
+    /** Access-Requests sent to this server (one per exchange; retransmissions are not counted here). */
     requests: number;
+    /** Transmissions after the first of an exchange (the identical bytes sent again). */
     retransmissions: number;
+    /** Verified Access-Accepts received. */
     accepts: number;
+    /** Verified Access-Rejects received. */
     rejects: number;
+    /** Verified Access-Challenges received. */
     challenges: number;
+    /** Exchanges that ended without a valid reply for lack of time (or on a socket error other than unreachable). */
     timeouts: number;
+    /** Exchanges failed by an ICMP unreachable error (nothing listening at the address and port). */
     unreachable: number;
+    /** Datagrams received on this server's sockets and dropped instead of taken as a reply, by reason (RFC 2865 §3 "silently discarded"). */
     dropped: Partial<Record<DropReason, number>>;
   };
 }
@@ -93,8 +107,11 @@ export interface ServerStatus {
 export interface RadiusClientEvents {
   /** A packet was transmitted; `attempt` counts from 1 (2 and up are retransmissions). */
   request: [{ server: string; username: string; attempt: number }];
+  /** A verified Access-Accept arrived; `rttMs` is milliseconds from the first transmission. */
   accept: [{ server: string; username: string; rttMs: number }];
+  /** A verified Access-Reject arrived (failover may follow); `rttMs` in milliseconds. */
   reject: [{ server: string; username: string; rttMs: number }];
+  /** A verified Access-Challenge arrived; `rttMs` in milliseconds. */
   challenge: [{ server: string; username: string; rttMs: number }];
   /** A server gave no valid reply (`reason` `'timeout'`, `'unreachable'`, `'dns'` or `'socket'`). */
   timeout: [{ server: string; username: string; reason: ServerAttempt['reason'] }];
@@ -110,11 +127,14 @@ export interface RadiusClientEvents {
 
 /** Arguments of {@link RadiusClient.authenticate}. */
 export interface AuthenticateRequest {
-  /** User-Name; at most 253 bytes of UTF-8. */
+  /** User-Name; 1 to 253 bytes of UTF-8. */
   username: string;
   /** The password; at most 128 bytes of UTF-8. Never logged. */
   password: string;
-  /** Names of the servers to try, in order. Default: every configured server, in configured order. */
+  /**
+   * Names of the servers to try, in order. Default: every configured server, in configured order. An
+   * unknown name throws {@link RadiusConfigError}; an empty list rejects with {@link RadiusTimeoutError}.
+   */
   servers?: readonly string[];
 }
 
@@ -122,6 +142,7 @@ export interface AuthenticateRequest {
 export interface ChallengeResponseRequest {
   /** The server that issued the challenge; the follow-up goes only there. */
   server: string;
+  /** The User-Name of the Access-Request that was challenged (the strategy uses the one saved with the challenge). */
   username: string;
   /** What the user typed (the code); sent as User-Password with PAP hiding whatever the protocol. */
   response: string;

@@ -49,9 +49,13 @@ export class RadiusError extends Error {
  * - `detail`: extra text, e.g. the DNS error code.
  */
 export interface ServerAttempt {
+  /** The server's configured name. */
   server: string;
+  /** Why no usable reply came: `'timeout'`, `'unreachable'`, `'dns'` or `'socket'` (see above). */
   reason: 'timeout' | 'unreachable' | 'dns' | 'socket';
+  /** Datagrams dropped while waiting for this server, counted by {@link DropReason}. */
   dropped: Partial<Record<DropReason, number>>;
+  /** Extra text, e.g. the DNS or socket error code (`'ENOTFOUND'`, `'ECONNREFUSED'`); absent when none. */
   detail?: string;
 }
 
@@ -132,6 +136,7 @@ export class RadiusClosedError extends RadiusError {
 
 /** A value given at run time cannot be used, e.g. a server name that is not configured. */
 export class RadiusConfigError extends RadiusError {
+  /** @param message - what cannot be used and why; never holds secrets, passwords, codes or States. */
   constructor(message: string) {
     super(message, 'ERR_RADIUS_CONFIG');
     this.name = 'RadiusConfigError';

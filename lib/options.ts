@@ -26,11 +26,13 @@ export interface RadiusServerOptions {
    * Attribute/value pairs sent in every Access-Request, by dictionary name, e.g.
    * `{ 'NAS-Identifier': 'console' }` or `[['Class', 'a'], ['Class', 'b']]`. NAS-Identifier, NAS-IP-Address
    * or NAS-IPv6-Address is required (RFC 2865 §4.1). Values: string, number (or enum name) or Buffer.
+   * User-Name, User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State and Message-Authenticator
+   * are set by the client and cannot be configured.
    */
   attributes?: Record<string, AttributeInput> | ReadonlyArray<readonly [string, AttributeInput]>;
-  /** Total wait for a valid reply, in milliseconds (retransmissions included). Default 5000. */
+  /** Total wait for a valid reply, in milliseconds (retransmissions included), 1 to 600000. Default 5000. */
   timeout?: number;
-  /** Retransmissions of the identical packet within `timeout`, spaced evenly. Default 2. */
+  /** Retransmissions of the identical packet within `timeout`, spaced evenly: a whole number, 0 to 20. Default 2. */
   retries?: number;
   /**
    * Drop replies without a valid Message-Authenticator (RFC 3579 §3.2; CVE-2024-3596 "BlastRADIUS").
@@ -41,15 +43,25 @@ export interface RadiusServerOptions {
 
 /** A server after validation. @internal */
 export interface NormalizedServer {
+  /** The server's configured name, unique within a client. */
   name: string;
+  /** The configured address, trimmed (`host[:port]`), as logs and `RadiusClient.servers()` show it. */
   address: string;
+  /** Host name or IP address from `address`, without brackets; a host name is resolved at each use. */
   host: string;
+  /** UDP port from `address`; 1812 when none was given (RFC 2865 §3). */
   port: number;
+  /** The shared secret as bytes (a string secret is taken as UTF-8). Never logged. */
   secret: Buffer;
+  /** `'pap'` or `'chap'`; `'pap'` when not configured. */
   protocol: RadiusProtocol;
+  /** The configured `attributes`, already encoded to wire bytes (type, length, value), in order. */
   attributes: Buffer;
+  /** Total wait for a valid reply, in milliseconds (1 to 600000). Default 5000. */
   timeout: number;
+  /** Retransmissions of the identical packet within `timeout` (0 to 20). Default 2. */
   retries: number;
+  /** Whether replies without a valid Message-Authenticator are dropped (RFC 3579 §3.2). Default `true`. */
   requireMessageAuthenticator: boolean;
 }
 
@@ -62,19 +74,27 @@ export interface RadiusClientOptions {
   /** After a server gives no valid reply in time (or is unreachable), try the next. Default `true`. */
   failoverOnTimeout?: boolean;
   /**
-   * Milliseconds a server that did not answer is skipped before it is tried again. When every server is
-   * held down, all are tried anyway. Default 30000; 0 disables hold-down.
+   * Milliseconds (0 to 86400000) a server that did not answer is held down: it is tried only after the
+   * others, and only when none of them gave a verified reply. When every server is held down, all are
+   * tried anyway. Default 30000; 0 disables hold-down.
    */
   holdDown?: number;
-  /** Paths of FreeRADIUS-format dictionary files to load (vendor attributes decode by name). Default none. */
+  /**
+   * Paths of FreeRADIUS-format dictionary files to load (vendor attributes decode by name). Loaded
+   * process-wide: they serve every client and cannot be unloaded. Default none.
+   */
   dictionaries?: string[];
 }
 
 /** Client options after validation. @internal */
 export interface NormalizedClientOptions {
+  /** The validated servers, in configured order; names are unique. */
   servers: NormalizedServer[];
+  /** After an Access-Reject, try the next server. Default `true`. */
   failoverOnReject: boolean;
+  /** After no valid reply in time (or an unreachable server), try the next server. Default `true`. */
   failoverOnTimeout: boolean;
+  /** Milliseconds a server that did not answer is skipped (0 to 86400000; 0 disables). Default 30000. */
   holdDown: number;
 }
 

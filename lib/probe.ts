@@ -34,7 +34,8 @@ const debug = createDebug('passport-radius:probe');
  * Why a probe failed.
  *
  * - `'dns'`: the host name did not resolve.
- * - `'unreachable'`: ICMP port (or host) unreachable: nothing listens on that address and port.
+ * - `'unreachable'`: ICMP port (or host) unreachable: nothing listens on that address and port (also
+ *   another socket error; its code is in `detail`).
  * - `'timeout'`: no reply at all (a firewall, the app not registered as a client, or a wrong shared secret:
  *   servers silently drop requests signed with a wrong secret).
  * - `'bad-secret'`: a reply came whose Response Authenticator failed: the shared secrets differ.
@@ -73,9 +74,11 @@ interface ProbeResultBase {
 
 /** The server answered with a verified reply: reachable, and the shared secret is right. */
 export interface ProbeReachable extends ProbeResultBase {
+  /** Discriminant: a verified reply came back. */
   status: 'reachable';
   /** Milliseconds from the first transmission of the answered request to its verified reply. */
   rttMs: number;
+  /** Never set on success (lets `result.reason` be read without narrowing). */
   reason?: undefined;
   /**
    * True when only the request without a Message-Authenticator was answered (step 3): the server does not
@@ -86,8 +89,11 @@ export interface ProbeReachable extends ProbeResultBase {
 
 /** The server could not be shown reachable; `reason` says why. */
 export interface ProbeFailed extends ProbeResultBase {
+  /** Discriminant: the server could not be shown reachable. */
   status: 'failed';
+  /** Why; see {@link ProbeFailureReason}. `message` says what to check. */
   reason: ProbeFailureReason;
+  /** Never set on failure (lets `result.rttMs` be read without narrowing). */
   rttMs?: undefined;
   /** Extra detail, e.g. the DNS or socket error code (`'ENOTFOUND'`, `'ECONNREFUSED'`). */
   detail?: string;

@@ -8,6 +8,7 @@ import { Attr } from './protocol/packet';
 
 /** What the verify callback receives about a verified Access-Accept. */
 export interface RadiusProfile {
+  /** Always `'radius'` (Passport's profile convention). */
   provider: 'radius';
   /** The User-Name that was accepted. */
   username: string;

@@ -39,7 +39,7 @@ export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
   sessionKey?: string;
   /** Milliseconds a pending challenge stays valid. Default 300000 (5 minutes). */
   challengeTimeout?: number;
-  /** Access-Challenge rounds allowed in one sign-in; one more fails with 401. Default 3. */
+  /** Access-Challenge rounds allowed in one sign-in (a whole number, 1 to 20); one more fails with 401. Default 3. */
   maxChallengeRounds?: number;
   /** Strategy name for `passport.authenticate(name)`. Default `'radius'`. */
   name?: string;
@@ -67,6 +67,7 @@ export interface RadiusStrategyOptions extends RadiusStrategyOptionsBase {
 }
 /** {@link RadiusStrategy} options with `verify(req, username, profile, done)`. */
 export interface RadiusStrategyOptionsWithRequest extends RadiusStrategyOptionsBase {
+  /** Pass `req` as the verify callback's first argument: `verify(req, username, profile, done)`. Required here. */
   passReqToCallback: true;
 }
 
@@ -139,7 +140,9 @@ function limitSessionLifetime(req: Request, maxAgeMs: number): void {
  * Access-Accept → verify → `success(user, { server, replyMessage, sessionTimeout })`; Access-Reject → `fail` 401 with the
  * Reply-Message (or "Invalid username or password"); Access-Challenge → State saved in the session, then
  * `redirect(challengeURL, 303)` (or `fail` 401 with `challenge: true`); a code with no pending (or an
- * expired) challenge → `fail` 403; no server answered → `error(RadiusTimeoutError)`.
+ * expired) challenge → `fail` 403; more than `maxChallengeRounds` challenges → `fail` 401; verify gives
+ * no user → `fail` 401; no session for the challenge flow → `error(RadiusSessionError)`; no server
+ * answered → `error(RadiusTimeoutError)`.
  *
  * @throws TypeError at construction for invalid options, naming the option.
  */

@@ -61,6 +61,7 @@ export interface ExchangeRequest {
 
 /** A verified reply. */
 export interface ExchangeResult {
+  /** The reply, after framing, Response Authenticator and Message-Authenticator checks passed. */
   packet: ParsedPacket;
   /** Milliseconds from the first transmission to the verified reply. */
   rttMs: number;
@@ -74,6 +75,11 @@ export interface ExchangeResult {
  * ({@link Destination.close} was called).
  */
 export class ExchangeError extends Error {
+  /**
+   * @param reason - why the exchange ended (see above).
+   * @param dropped - datagrams dropped while the request waited, by reason.
+   * @param detail - the socket error code, e.g. `'ECONNREFUSED'`, when there is one.
+   */
   constructor(
     readonly reason: 'timeout' | 'unreachable' | 'socket' | 'closed',
     readonly dropped: DropCounts,

@@ -13,6 +13,10 @@ import { encodeConfiguredAttributes } from '../protocol/dictionary';
 
 /** A problem with the command line or the files it names: exit code 2. */
 export class UsageError extends Error {
+  /**
+   * @param message - what is wrong with the command line or a file it names; never holds a secret.
+   * @param options - `cause`, the underlying error if any.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'UsageError';
@@ -21,23 +25,37 @@ export class UsageError extends Error {
 
 /** Options common to `probe` and `login`, as commander parses them. */
 export interface ServerFlags {
+  /** `--address`: the one server to use, `host[:port]` (port 1812 by default); excludes `config`. */
   address?: string;
+  /** `--config`: path of a JSON file with the servers (an array, or an object with `servers`); excludes `address`. */
   config?: string;
+  /** `--server` (repeatable): with `config`, only these servers, in this order. Default: all, in file order. */
   server?: string[];
+  /** `--secret-file`: read the shared secret from this file (one trailing LF or CR LF removed). */
   secretFile?: string;
+  /** `--secret-env`: read the shared secret from this environment variable. */
   secretEnv?: string;
+  /** `--secret`: the shared secret itself (visible in the process list; prefer the others or RADIUS_SECRET). */
   secret?: string;
+  /** `--nas-identifier`: NAS-Identifier sent with `address` (RFC 2865 §5.32). */
   nasIdentifier?: string;
+  /** `--attribute` (repeatable): `Name=value` attributes sent with `address`. */
   attribute?: string[];
+  /** `--protocol`: `'pap'` or `'chap'`, overriding every server's. Default: the server's (`'pap'`). */
   protocol?: RadiusProtocol;
+  /** `--timeout`: total wait per server in milliseconds (1 to 600000), overriding every server's. Default 5000. */
   timeout?: number;
+  /** `--retries`: retransmissions per server (0 to 20), overriding every server's. Default 2. */
   retries?: number;
+  /** `--insecure-accept-unsigned-replies`: set `requireMessageAuthenticator: false` on every server (RFC 3579 §3.2, CVE-2024-3596). */
   insecureAcceptUnsignedReplies?: boolean;
 }
 
 /** What the command runs against. */
 export interface ResolvedServers {
+  /** The servers to use, in order, each with its shared secret (not yet validated). */
   servers: RadiusServerOptions[];
+  /** The other client options from the `--config` file (e.g. `holdDown`); empty with `--address`. */
   client: Omit<RadiusClientOptions, 'servers'>;
 }
 

@@ -20,9 +20,13 @@ import { InterruptedError, LineReader, readFromTerminal, safeText } from './term
 
 /** The process's streams and environment, so that the program can run against others. */
 export interface CliIo {
+  /** Input: the password and challenge codes, typed at a TTY or piped with `--password-stdin`. */
   stdin: NodeJS.ReadStream;
+  /** Results (the JSON document with `--json`) and `--help` output. */
   stdout: Writable;
+  /** Warnings, prompts, `--verbose` events and errors (and, with `--json`, the human-readable lines). */
   stderr: Writable;
+  /** The environment, for `--secret-env` and RADIUS_SECRET. */
   env: NodeJS.ProcessEnv;
 }
 

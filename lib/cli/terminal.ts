@@ -28,6 +28,7 @@ export class LineReader {
     for (const w of this.waiters.splice(0)) w(undefined);
   };
 
+  /** @param input - the stream to read (stdin); reading starts at the first {@link LineReader.next}. */
   constructor(private readonly input: NodeJS.ReadableStream) {}
 
   private push(line: string): void {

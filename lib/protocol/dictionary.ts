@@ -41,8 +41,11 @@ export type AttributeValue = string | number | Buffer | Date | UnknownVendorAttr
 
 /** A vendor-specific attribute that no loaded dictionary knows (RFC 2865 §5.26). `value` is hex. */
 export interface UnknownVendorAttribute {
+  /** The Vendor-Id: the vendor's SMI Network Management Private Enterprise Code. */
   vendorId: number;
+  /** The vendor attribute type; 0 when the vendor data is not in the RFC 2865 §5.26 layout (then `value` is all of it). */
   type: number;
+  /** The vendor attribute value (or the whole vendor data, see `type`), as lower-case hex. */
   value: string;
 }
 

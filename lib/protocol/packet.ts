@@ -51,15 +51,21 @@ export const MAX_ATTRIBUTE_VALUE_LENGTH = 253;
 
 /** One attribute as it is on the wire: type and raw value. */
 export interface RawAttribute {
+  /** Attribute type, 1 to 255 (RFC 2865 §5). */
   type: number;
+  /** The value, without the type and length octets (0 to 253 bytes). */
   value: Buffer;
 }
 
 /** A reply that passed {@link parsePacket}: header fields and raw attributes in wire order. */
 export interface ParsedPacket {
+  /** Packet type (see {@link Code}), e.g. 2 for Access-Accept. */
   code: number;
+  /** The Identifier octet, 0 to 255 (RFC 2865 §3). */
   identifier: number;
+  /** The 16-byte Authenticator field as received (the Response Authenticator in a reply). */
   authenticator: Buffer;
+  /** The attributes in wire order. */
   attributes: RawAttribute[];
   /** The packet bytes up to its Length field (anything after Length is ignored, RFC 2865 §3). */
   bytes: Buffer;
