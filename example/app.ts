@@ -114,11 +114,8 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
       servers: options.servers,
       challengeURL: '/login/challenge',
       // Runs for the password step only; the code always goes back to the server that asked for it.
-      selectServers: (req) => {
-        const username = (req.body as { username?: unknown } | undefined)?.username;
-        const org = typeof username === 'string' ? organizationOf(username, organizations) : undefined;
-        return org?.servers ?? defaultServers;
-      },
+      // By the user name the strategy sends (body, then query string), never by req.body alone.
+      selectServers: (_req, username) => organizationOf(username, organizations)?.servers ?? defaultServers,
       // The signed-in session lasts as long as the RADIUS server allows (Session-Timeout), when it says.
       applySessionTimeout: true,
     },
@@ -136,10 +133,13 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
   const log = options.log;
   if (log) {
     const c = strategy.client;
-    c.on('accept', (e) => log(`Auth.notice: (Access-Accept ${e.server} "${e.username}") Login OK, ${Math.round(e.rttMs)} ms`));
-    c.on('reject', (e) => log(`Auth.notice: (Access-Reject ${e.server} "${e.username}") Login incorrect`));
-    c.on('challenge', (e) => log(`Auth.notice: (Access-Challenge ${e.server} "${e.username}") code requested`));
-    c.on('timeout', (e) => log(`Auth.warn: (${e.server} "${e.username}") no valid reply: ${e.reason}`));
+    // User names come from the form: JSON quoting escapes quotes, newlines and control characters, so a
+    // user name cannot forge a log line or send escape sequences to a terminal.
+    const q = (text: string): string => JSON.stringify(text);
+    c.on('accept', (e) => log(`Auth.notice: (Access-Accept ${e.server} ${q(e.username)}) Login OK, ${Math.round(e.rttMs)} ms`));
+    c.on('reject', (e) => log(`Auth.notice: (Access-Reject ${e.server} ${q(e.username)}) Login incorrect`));
+    c.on('challenge', (e) => log(`Auth.notice: (Access-Challenge ${e.server} ${q(e.username)}) code requested`));
+    c.on('timeout', (e) => log(`Auth.warn: (${e.server} ${q(e.username)}) no valid reply: ${e.reason}`));
     c.on('failover', (e) => log(`Auth.warn: failover from ${e.from} to ${e.to} after ${e.reason}`));
     c.on('server-down', (e) => log(`Auth.error: ${e.server} held down until ${new Date(e.until).toISOString()}: ${e.reason}`));
     c.on('server-up', (e) => log(`Auth.notice: ${e.server} answers again`));
@@ -225,8 +225,12 @@ accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong
   });
 
   // Each server's state; /status?test=1 also runs the reachability test ("testing…" → Reachable / Failed).
-  // A real app would show this to administrators only.
-  app.get('/status', async (req, res, next) => {
+  // Administrators only: it shows the servers' addresses and makes the app send them requests.
+  app.get('/status', ensureSignedIn, async (req, res, next) => {
+    if ((req.user as ExampleUser).role !== 'admin') {
+      res.status(403).type('html').send(page('RADIUS servers', '<p class="error" role="alert">Administrators only.</p>'));
+      return;
+    }
     try {
       const client = strategy.client;
       const testing = req.query.test === '1';
@@ -261,7 +265,10 @@ accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong
     // express-session saves or touches the session after the page is written; when that fails (the
     // session store went away meanwhile) the page is already on its way and express-session ends it.
     if (res.headersSent) return;
-    res.status(500).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(err.message)}</p><p><a href="/login">Back</a></p>`));
+    // Client errors raised by middleware (e.g. 413 for an oversized body) keep their status.
+    const status = (err as { status?: unknown }).status;
+    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+    res.status(code).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(err.message)}</p><p><a href="/login">Back</a></p>`));
   });
 
   return { app, strategy };

@@ -66,7 +66,8 @@ async function main(): Promise<void> {
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
-  const http = app.listen(port, host, () => {
+  const http = app.listen(port, host, (err?: Error) => {
+    if (err) return; // reported by the 'error' handler below
     const { port: actual } = http.address() as AddressInfo;
     console.log(`passport-radius example listening on http://${host}:${actual}/login`);
     console.log(store ? 'Sessions: Redis (REDIS_URL), shared by every instance' : 'Sessions: in memory (this process only; set REDIS_URL to share them)');
@@ -82,6 +83,15 @@ async function main(): Promise<void> {
       console.log(`RADIUS servers: ${servers.map((s) => `${s.name} (${s.address})`).join(', ')}`);
       for (const o of organizations) console.log(`  organization ${o.name} (${o.domain}): ${o.servers ? o.servers.join(', ') || 'RADIUS sign-in off' : 'system-wide default'}`);
     }
+  });
+  http.on('error', (err: NodeJS.ErrnoException) => {
+    console.error(
+      err.code === 'EADDRINUSE'
+        ? `Port ${port} on ${host} is already in use: stop the other program or choose another with PORT=...`
+        : `Cannot listen on ${host}:${port}: ${err.message}`,
+    );
+    stop();
+    process.exitCode = 1;
   });
   const stop = (): void => {
     http.close();

@@ -6,6 +6,8 @@
 
 /** What the session holds while a challenge is pending, under `req.session[sessionKey]`. JSON-safe. */
 export interface PendingChallenge {
+  /** Random identifier of this challenge (base64url), so a challenge is answered at most once per process. */
+  id: string;
   /** The State attribute, base64 (so any bytes survive a JSON session store); absent when none was sent. */
   state?: string;
   /** Name of the server that issued the challenge; the follow-up goes only there. */
@@ -49,6 +51,7 @@ export function readPending(session: SessionLike | undefined, key: string): Pend
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (
+    typeof v.id !== 'string' ||
     typeof v.server !== 'string' ||
     typeof v.username !== 'string' ||
     typeof v.prompt !== 'string' ||
@@ -60,6 +63,7 @@ export function readPending(session: SessionLike | undefined, key: string): Pend
     return undefined;
   }
   return {
+    id: v.id,
     ...(typeof v.state === 'string' ? { state: v.state } : {}),
     server: v.server,
     username: v.username,

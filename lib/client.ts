@@ -293,6 +293,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     this.assertOpen();
     const runtime = this.byName.get(request.server);
     if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${request.server}"`);
+    const username = Buffer.byteLength(request.username, 'utf8');
+    if (username === 0 || username > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
     const response = Buffer.from(request.response, 'utf8');
     if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
     if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {

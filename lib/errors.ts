@@ -73,16 +73,25 @@ export type DropReason =
   | 'bad-message-authenticator'
   | 'unexpected-code';
 
-const dropText: Record<DropReason, string> = {
-  'wrong-source': 'came from an unexpected address',
-  'unknown-identifier': 'carried an unknown Identifier',
-  duplicate: 'were duplicates or late replies to earlier requests',
-  malformed: 'were malformed',
-  'bad-response-authenticator': 'failed verification of the Response Authenticator (check the shared secret)',
-  'missing-message-authenticator':
-    'lacked a Message-Authenticator (the server must sign replies, or set requireMessageAuthenticator: false)',
-  'bad-message-authenticator': 'failed verification of the Message-Authenticator (check the shared secret)',
-  'unexpected-code': 'had an unexpected packet type',
+/** Per reason: how one dropped reply is described, and how several are. */
+const dropText: Record<DropReason, [one: string, many: string]> = {
+  'wrong-source': ['reply came from an unexpected address', 'replies came from an unexpected address'],
+  'unknown-identifier': ['reply carried an unknown Identifier', 'replies carried an unknown Identifier'],
+  duplicate: ['reply was a duplicate or a late reply to an earlier request', 'replies were duplicates or late replies to earlier requests'],
+  malformed: ['reply was malformed', 'replies were malformed'],
+  'bad-response-authenticator': [
+    'reply failed verification of the Response Authenticator (check the shared secret)',
+    'replies failed verification of the Response Authenticator (check the shared secret)',
+  ],
+  'missing-message-authenticator': [
+    'reply lacked a Message-Authenticator (the server must sign replies, or set requireMessageAuthenticator: false)',
+    'replies lacked a Message-Authenticator (the server must sign replies, or set requireMessageAuthenticator: false)',
+  ],
+  'bad-message-authenticator': [
+    'reply failed verification of the Message-Authenticator (check the shared secret)',
+    'replies failed verification of the Message-Authenticator (check the shared secret)',
+  ],
+  'unexpected-code': ['reply had an unexpected packet type', 'replies had an unexpected packet type'],
 };
 
 /** Describes one {@link ServerAttempt} in a sentence, for logs and error messages. */
@@ -102,7 +111,7 @@ export function describeAttempt(attempt: ServerAttempt): string {
       ' (NAS) of the server, and the shared secret: servers silently drop requests they cannot verify)';
   }
   if (drops.length > 0) {
-    text += '; ' + drops.map(([reason, n]) => `${n} ${n === 1 ? 'reply' : 'replies'} ${dropText[reason as DropReason]}`).join(', ');
+    text += '; ' + drops.map(([reason, n]) => `${n} ${dropText[reason as DropReason][n === 1 ? 0 : 1]}`).join(', ');
   }
   return text;
 }

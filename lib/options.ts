@@ -9,7 +9,7 @@ import { Attr } from './protocol/packet';
 /** How the password is sent: PAP hides it in User-Password (RFC 2865 §5.2); CHAP sends CHAP-Password (§5.3). */
 export type RadiusProtocol = 'pap' | 'chap';
 
-/** One RADIUS server, as the seed's "RADIUS Server Setup" form describes it. */
+/** One RADIUS server: where it is, how to authenticate to it, and what to send it. */
 export interface RadiusServerOptions {
   /** How logs, events and errors name this server. Required, unique within a client. */
   name: string;
@@ -29,7 +29,7 @@ export interface RadiusServerOptions {
    * User-Name, User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State and Message-Authenticator
    * are set by the client and cannot be configured.
    */
-  attributes?: Record<string, AttributeInput> | ReadonlyArray<readonly [string, AttributeInput]>;
+  attributes: Record<string, AttributeInput> | ReadonlyArray<readonly [string, AttributeInput]>;
   /** Total wait for a valid reply, in milliseconds (retransmissions included), 1 to 600000. Default 5000. */
   timeout?: number;
   /** Retransmissions of the identical packet within `timeout`, spaced evenly: a whole number, 0 to 20. Default 2. */
@@ -69,7 +69,7 @@ export interface NormalizedServer {
 export interface RadiusClientOptions {
   /** The servers, tried in this order. Required, at least one. */
   servers: RadiusServerOptions[];
-  /** After an Access-Reject, try the next server (the seed's rule). Default `true`. */
+  /** After an Access-Reject, try the next server (a user unknown to one server may be known to the next). Default `true`. */
   failoverOnReject?: boolean;
   /** After a server gives no valid reply in time (or is unreachable), try the next. Default `true`. */
   failoverOnTimeout?: boolean;
@@ -109,8 +109,6 @@ export function parseAddress(address: string): { host: string; port: number } | 
     host = bracketed[1]!;
     portText = bracketed[2];
     if (isIP(host) !== 6) return undefined;
-  } else if (isIP(address) === 6) {
-    host = address;
   } else {
     const m = /^([A-Za-z0-9._-]+)(?::(\d+))?$/.exec(address);
     if (!m) return undefined;
@@ -126,6 +124,21 @@ export function parseAddress(address: string): { host: string; port: number } | 
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new TypeError(message);
+}
+
+/** Option names of {@link RadiusServerOptions}. */
+const SERVER_KEYS = new Set(['name', 'address', 'secret', 'protocol', 'attributes', 'timeout', 'retries', 'requireMessageAuthenticator']);
+/** Option names of {@link RadiusClientOptions}. */
+export const CLIENT_KEYS: readonly string[] = ['servers', 'failoverOnReject', 'failoverOnTimeout', 'holdDown', 'dictionaries'];
+
+/**
+ * Throws `TypeError` for a key that is not among `known` (a misspelt option would otherwise be ignored
+ * silently, e.g. `failoverOnRejct`).
+ */
+export function checkKnownKeys(input: object, known: ReadonlySet<string>, label: string): void {
+  for (const key of Object.keys(input)) {
+    check(known.has(key), `${label}: unknown option "${key}"`);
+  }
 }
 
 function optionalNumber(value: unknown, fallback: number, label: string, min: number, max: number): number {
@@ -144,10 +157,16 @@ function optionalBoolean(value: unknown, fallback: boolean, label: string): bool
 export function normalizeServer(input: unknown, label: string): NormalizedServer {
   check(typeof input === 'object' && input !== null, `${label} must be an object`);
   const s = input as Partial<RadiusServerOptions>;
+  checkKnownKeys(s, SERVER_KEYS, label);
   check(typeof s.name === 'string' && s.name.trim() !== '', `${label}.name must be a non-empty string`);
   check(typeof s.address === 'string', `${label}.address must be host[:port]`);
   const parsed = parseAddress(s.address.trim());
-  check(parsed, `${label}.address must be host[:port] (e.g. "radius.example.com:1812", "10.0.0.5" or "[::1]:1812")`);
+  check(
+    parsed,
+    isIP(s.address.trim()) === 6
+      ? `${label}.address must put an IPv6 address in brackets, e.g. "[${s.address.trim()}]" or "[${s.address.trim()}]:1812"`
+      : `${label}.address must be host[:port] (e.g. "radius.example.com:1812", "10.0.0.5" or "[::1]:1812")`,
+  );
   check(
     (typeof s.secret === 'string' && s.secret.length > 0) || (Buffer.isBuffer(s.secret) && s.secret.length > 0),
     `${label}.secret must be a non-empty string or Buffer`,
@@ -186,9 +205,10 @@ export function normalizeServer(input: unknown, label: string): NormalizedServer
 }
 
 /** Validates client options; `prefix` names the caller in messages (e.g. `RadiusStrategy`). */
-export function normalizeClientOptions(input: unknown, prefix: string): NormalizedClientOptions {
+export function normalizeClientOptions(input: unknown, prefix: string, extraKeys: readonly string[] = []): NormalizedClientOptions {
   check(typeof input === 'object' && input !== null, `${prefix}: options must be an object`);
   const o = input as Partial<RadiusClientOptions>;
+  checkKnownKeys(o, new Set([...CLIENT_KEYS, ...extraKeys]), prefix);
   if (o.dictionaries !== undefined) {
     check(Array.isArray(o.dictionaries) && o.dictionaries.every((d) => typeof d === 'string'), `${prefix}: dictionaries must be an array of file paths`);
     loadDictionaries(o.dictionaries, `${prefix}: dictionaries`);

@@ -3,13 +3,14 @@
  * Access-Challenge in the session and maps each outcome to exactly one Passport action. It never touches
  * a socket: {@link RadiusClient} does the RADIUS exchange.
  */
+import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import createDebug from 'debug';
 import { readPending, type PendingChallenge, type SessionLike } from './challenge';
 import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
 import { RadiusConfigError, RadiusSessionError } from './errors';
-import type { RadiusClientOptions } from './options';
+import { CLIENT_KEYS, checkKnownKeys, type RadiusClientOptions } from './options';
 import { buildProfile, type RadiusProfile } from './profile';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 
@@ -45,10 +46,12 @@ export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
   name?: string;
   /**
    * Chooses the servers for a request, in order (sync or async), e.g. by the user's organization.
+   * `username` is the user name the strategy will send (read from the body, then the query string):
+   * choose by it, not by `req.body` alone, or a user name in the query string could pick other servers.
    * Default: every server, in configured order. An unknown name → `error`; an empty list → `fail` 401.
    * `passport.authenticate('radius', { servers })` overrides it per route.
    */
-  selectServers?: (req: Request) => readonly string[] | Promise<readonly string[]>;
+  selectServers?: (req: Request, username: string) => readonly string[] | Promise<readonly string[]>;
   /**
    * When the Access-Accept carries a Session-Timeout (RFC 2865 §5.27) above 0, make the signed-in
    * session's cookie live that many seconds: `req.session.cookie.maxAge` is set once `req.logIn` has
@@ -93,6 +96,21 @@ function field(req: Request, name: string): string | undefined {
   const value = body?.[name] ?? query?.[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+/** Option names of the strategy itself (the client's are `CLIENT_KEYS`). */
+const STRATEGY_KEYS = [
+  'usernameField',
+  'passwordField',
+  'codeField',
+  'challengeURL',
+  'sessionKey',
+  'challengeTimeout',
+  'maxChallengeRounds',
+  'name',
+  'selectServers',
+  'applySessionTimeout',
+  'passReqToCallback',
+];
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new TypeError(`RadiusStrategy: ${message}`);
@@ -161,6 +179,8 @@ export class RadiusStrategy extends PassportStrategy {
   private readonly challengeTimeout: number;
   private readonly maxChallengeRounds: number;
   private readonly selectServers: RadiusStrategyOptionsBase['selectServers'];
+  /** Challenges answered in this process: id → expiry (epoch ms), in insertion (≈ expiry) order. */
+  private readonly claimed = new Map<string, number>();
   private readonly applySessionTimeout: boolean;
 
   /** @param verify - optional; without it the {@link RadiusProfile} becomes `req.user`. */
@@ -172,6 +192,7 @@ export class RadiusStrategy extends PassportStrategy {
     check(typeof options === 'object' && options !== null, 'options must be an object');
     check(verify === undefined || typeof verify === 'function', 'verify must be a function');
     check(!(options.passReqToCallback === true && verify === undefined), 'passReqToCallback requires a verify callback');
+    checkKnownKeys(options, new Set([...STRATEGY_KEYS, ...CLIENT_KEYS]), 'RadiusStrategy');
     const text = (value: unknown, fallback: string, label: string): string => {
       if (value === undefined) return fallback;
       check(typeof value === 'string' && value !== '', `${label} must be a non-empty string`);
@@ -197,7 +218,9 @@ export class RadiusStrategy extends PassportStrategy {
     check(options.applySessionTimeout === undefined || typeof options.applySessionTimeout === 'boolean', 'applySessionTimeout must be true or false');
     this.applySessionTimeout = options.applySessionTimeout === true;
     this.verify = verify;
-    this.client = new RadiusClient(options, 'RadiusStrategy');
+    // Only the client's own options go to the client; the strategy checked every name above.
+    const clientOptions = Object.fromEntries(Object.entries(options).filter(([key]) => CLIENT_KEYS.includes(key)));
+    this.client = new RadiusClient(clientOptions as unknown as RadiusClientOptions, 'RadiusStrategy');
   }
 
   /** Closes the client's sockets (see {@link RadiusClient.close}). */
@@ -222,7 +245,7 @@ export class RadiusStrategy extends PassportStrategy {
       if (username === undefined || username === '') return this.fail({ message: 'Missing credentials' }, 400);
       if (Buffer.byteLength(username, 'utf8') > MAX_ATTRIBUTE_VALUE_LENGTH) return this.fail({ message: 'User name is too long' }, 400);
       if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Password is too long' }, 400);
-      const servers = await this.chooseServers(req, options);
+      const servers = await this.chooseServers(req, username, options);
       if (servers.length === 0) return this.fail({ message: 'RADIUS sign-in is not enabled for this account' }, 401);
       const result = await this.client.authenticate({ username, password, servers });
       return this.conclude(req, result, username, 0);
@@ -232,7 +255,9 @@ export class RadiusStrategy extends PassportStrategy {
       if (!session) throw new RadiusSessionError();
       const pending = readPending(session, this.sessionKey);
       delete session[this.sessionKey]; // single use, deleted before it is checked
-      if (!pending || pending.expiresAt <= Date.now()) return this.fail({ message: 'No pending RADIUS challenge' }, 403);
+      if (!pending || pending.expiresAt <= Date.now() || !this.claim(pending)) {
+        return this.fail({ message: 'No pending RADIUS challenge' }, 403);
+      }
       if (Buffer.byteLength(code, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Code is too long' }, 400);
       if (!this.client.serverNames.includes(pending.server)) return this.fail({ message: 'No pending RADIUS challenge' }, 403);
       const result = await this.client.respond({
@@ -247,9 +272,26 @@ export class RadiusStrategy extends PassportStrategy {
     return this.fail({ message: 'Missing credentials' }, 400);
   }
 
-  private async chooseServers(req: Request, options: RadiusAuthenticateOptions): Promise<readonly string[]> {
+  /**
+   * Marks a pending challenge as answered. Concurrent requests on one session each read their own copy
+   * of it, so deleting it from the session alone would let several codes through; the first claim wins
+   * and the others fail. Claims are kept until the challenge expires. (Across several app instances,
+   * the RADIUS server's own single use of the State is what holds.)
+   */
+  private claim(pending: PendingChallenge): boolean {
+    const now = Date.now();
+    for (const [id, expiresAt] of this.claimed) {
+      if (expiresAt > now) break;
+      this.claimed.delete(id);
+    }
+    if (this.claimed.has(pending.id)) return false;
+    this.claimed.set(pending.id, pending.expiresAt);
+    return true;
+  }
+
+  private async chooseServers(req: Request, username: string, options: RadiusAuthenticateOptions): Promise<readonly string[]> {
     let names: readonly string[] | undefined = options.servers;
-    if (names === undefined && this.selectServers) names = await this.selectServers(req);
+    if (names === undefined && this.selectServers) names = await this.selectServers(req, username);
     if (names === undefined) return this.client.serverNames;
     if (!Array.isArray(names)) throw new RadiusConfigError('selectServers must return an array of server names');
     for (const name of names) {
@@ -261,7 +303,7 @@ export class RadiusStrategy extends PassportStrategy {
   private async conclude(req: Request, result: AuthResult, username: string, round: number): Promise<void> {
     const session = (req as { session?: unknown }).session as SessionLike | undefined;
     if (result.type === 'reject') {
-      return this.fail({ message: result.replyMessage ?? 'Invalid username or password' }, 401);
+      return this.fail({ message: result.replyMessage ?? (round > 0 ? 'Invalid code' : 'Invalid username or password') }, 401);
     }
     if (result.type === 'challenge') {
       if (!session) throw new RadiusSessionError();
@@ -271,6 +313,7 @@ export class RadiusStrategy extends PassportStrategy {
         return this.fail({ message: 'Too many challenge rounds' }, 401);
       }
       const pending: PendingChallenge = {
+        id: randomBytes(16).toString('base64url'),
         ...(result.state ? { state: result.state.toString('base64') } : {}),
         server: result.server,
         username,

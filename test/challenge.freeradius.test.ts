@@ -235,3 +235,28 @@ describe('RadiusStrategy with an Access-Challenge (odd State bytes, test server)
     });
   }
 });
+
+describe('RadiusStrategy with an Access-Challenge answered concurrently', () => {
+  it('sends at most one code per challenge when code POSTs race on one session', async () => {
+    const srv = new RadiusTestServer({
+      secret: 's',
+      users: { carol: { password: 'pw', challenge: [{ code: '42', prompt: 'Code?' }] } },
+      faults: { delayMs: 200 },
+    });
+    await srv.listen();
+    try {
+      const built = buildApp({ servers: [{ name: 't', address: srv.address, secret: 's', attributes: NAS, timeout: 2000 }], challengeURL: '/c' });
+      const agent = request.agent(built.app);
+      await agent.post('/login').type('form').send({ username: 'carol', password: 'pw' }).expect(303);
+      const before = srv.received.length;
+      const codes = ['1', '2', '3', '4', '42', '5', '6', '7', '8', '9'];
+      const results = await Promise.all(codes.map((code) => agent.post('/login/challenge').type('form').send({ code })));
+      const followUps = srv.received.slice(before);
+      assert.equal(followUps.length, 1, `${followUps.length} codes were sent for one challenge`);
+      assert.equal(results.filter((r) => r.status === 403).length, codes.length - 1);
+    } finally {
+      await closeAll();
+      await srv.close();
+    }
+  });
+});

@@ -150,3 +150,16 @@ describe('codec: configured attributes', () => {
     assert.throws(() => encodeConfiguredAttributes([['User-Password', 'x']], 'x'), TypeError);
   });
 });
+
+describe('codec: reply attributes of the wrong length for their type', () => {
+  it('keeps a 2-byte Framed-IP-Address and a 3-byte Session-Timeout raw instead of decoding them', () => {
+    const decoded = decodeAttributes([
+      { type: 8, value: Buffer.from([1, 2]) },
+      { type: 27, value: Buffer.from([0, 0, 1]) },
+      { type: 8, value: Buffer.from([192, 0, 2, 1]) },
+      { type: 27, value: Buffer.from([0, 0, 14, 16]) },
+    ]);
+    assert.deepEqual(decoded['Framed-IP-Address'], [Buffer.from([1, 2]), '192.0.2.1']);
+    assert.deepEqual(decoded['Session-Timeout'], [Buffer.from([0, 0, 1]), 3600]);
+  });
+});

@@ -135,8 +135,14 @@ describe('The example app with its demo servers', function () {
     assert.equal((await agent.get('/account')).status, 303);
   });
 
-  it('tests every server from /status?test=1 and says Reachable', async () => {
-    const res = record(await request(app).get('/status?test=1'));
+  it('tests every server from /status?test=1 and says Reachable, for administrators only', async () => {
+    assert.equal((await request(app).get('/status?test=1')).status, 303, 'anonymous users see the status page');
+    const bob = request.agent(app);
+    await bob.post('/login').type('form').send({ username: DEMO_USERS.bob.username, password: DEMO_USERS.bob.password }).expect(302);
+    assert.equal((await bob.get('/status?test=1')).status, 403, 'a non-admin sees the status page');
+    const alice = request.agent(app);
+    await alice.post('/login').type('form').send({ username: DEMO_USERS.alice.username, password: DEMO_USERS.alice.password }).expect(302);
+    const res = record(await alice.get('/status?test=1'));
     assert.equal(res.status, 200);
     assert.equal(res.text.match(/Reachable \(\d+ ms, status-server\)/g)?.length, demo.servers.length);
     assert.doesNotMatch(res.text, /Failed/);

@@ -15,8 +15,7 @@ import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } fro
 const NAS = { 'NAS-Identifier': 'passport-test' };
 
 /** The organization's servers from the user name's domain; everyone else gets the system-wide server. */
-function byDomain(req: Request): string[] {
-  const username = (req.body as { username?: string }).username ?? '';
+function byDomain(_req: Request, username: string): string[] {
   const domain = username.includes('@') ? username.slice(username.lastIndexOf('@') + 1) : '';
   if (domain === 'acme.example') return ['acme'];
   if (domain === 'closed.example') return [];
@@ -73,6 +72,14 @@ describeFreeRadius('Choosing servers per request (FreeRADIUS + RadiusTestServer)
     const { agent } = app({ selectServers: byDomain });
     const res = await agent.post('/login').type('form').send({ username: 'bob@acme.example', password: 'bob-password' });
     assert.equal(res.status, 200);
+    assert.equal(res.body.user.server, 'acme');
+    assert.deepEqual(sent, ['acme:bob@acme.example']);
+  });
+
+  it('chooses by the user name the strategy sends, also when it comes in the query string', async () => {
+    const { agent } = app({ selectServers: byDomain });
+    const res = await agent.post('/login?username=bob%40acme.example').type('form').send({ password: 'bob-password' });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.user.server, 'acme');
     assert.deepEqual(sent, ['acme:bob@acme.example']);
   });

@@ -175,12 +175,12 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof UsageError) {
-      err(`passport-radius: ${e.message}`);
+      err(withPrefix(e.message));
       err('(run with --help for usage)');
       return 2;
     }
     if (e instanceof InterruptedError) return 130;
-    err(`passport-radius: ${e instanceof Error ? e.message : String(e)}`);
+    err(withPrefix(e instanceof Error ? e.message : String(e)));
     return 1;
   } finally {
     lines?.close();
@@ -251,7 +251,9 @@ async function loginCommand(flags: LoginFlags, io: CliIo, lines: LineReader | un
         rounds++;
         say(heading(result));
         say(safeText(result.replyMessage ?? '(the server sent no prompt)'));
-        if (rounds > flags.maxChallengeRounds) return failed(`more than ${flags.maxChallengeRounds} challenge rounds (--max-challenge-rounds)`);
+        if (rounds > flags.maxChallengeRounds) {
+          return failed(`more than ${flags.maxChallengeRounds} challenge round${flags.maxChallengeRounds === 1 ? '' : 's'} (--max-challenge-rounds)`);
+        }
         const response = await read(result.echo ? 'Response: ' : 'Response (hidden): ', result.echo);
         if (response === undefined) return failed('no response to the challenge (input ended)');
         result = await client.respond({
@@ -296,4 +298,9 @@ async function loginCommand(flags: LoginFlags, io: CliIo, lines: LineReader | un
   } finally {
     await client.close();
   }
+}
+
+/** Prefixes a message with the command's name, once. */
+function withPrefix(message: string): string {
+  return message.startsWith('passport-radius:') ? message : `passport-radius: ${message}`;
 }

@@ -12,7 +12,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import radiusModule from 'radius';
-import { Attr, type RawAttribute } from './packet';
+import { Attr, MAX_ATTRIBUTE_VALUE_LENGTH, type RawAttribute } from './packet';
 
 /** The parts of the `radius` package used here (its published types omit them). */
 interface RadiusCodec {
@@ -24,7 +24,13 @@ interface RadiusCodec {
   vendor_name_to_id(name: string): string | undefined;
   encode_attributes(packet: Buffer, attributes: Array<[string, string | number | Buffer]>, vendor: number): number;
   decode_attributes(data: Buffer, hash: Record<string, unknown>, vendor: number): void;
+  /** Dictionary look-up by id or name; `target` 2 is the attribute's data type (e.g. `'ipaddr'`). */
+  _attr_to(attr: number | string, vendorId: number, target: number): string | undefined;
 }
+
+/** Value lengths fixed by a data type (RFC 2865 §5, RFC 3162 §2.3); other lengths are kept raw. */
+const FIXED_LENGTH: Record<string, number> = { ipaddr: 4, integer: 4, date: 4, time: 4, ipv6addr: 16 };
+const ATTR_TYPE = 2;
 
 const codec = radiusModule as unknown as RadiusCodec;
 const NO_VENDOR = -1;
@@ -207,6 +213,10 @@ export function encodeConfiguredAttributes(
       input = ipv6Bytes(value);
     }
     if (typeof input === 'string' && input.length === 0) throw new TypeError(`${label}: "${name}" must not be empty`);
+    const size = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : Buffer.isBuffer(input) ? input.length : 4;
+    if (size > MAX_ATTRIBUTE_VALUE_LENGTH) {
+      throw new TypeError(`${label}: "${name}" is too long (${size} bytes; an attribute value holds at most 253)`);
+    }
     const scratch = Buffer.alloc(512);
     let length: number;
     try {
@@ -246,6 +256,9 @@ function decodeOne(type: number, value: Buffer, vendor: number): { name: string;
   const name = codec.attr_id_to_name(type, vendor);
   if (name === undefined) return undefined;
   if (vendor === NO_VENDOR && type === Attr.UserPassword) return { name, value: Buffer.from(value) };
+  const dataType = codec._attr_to(type, vendor, ATTR_TYPE);
+  const fixed = dataType === undefined ? undefined : FIXED_LENGTH[dataType];
+  if (fixed !== undefined && value.length !== fixed) return { name, value: Buffer.from(value) };
   const hash: Record<string, unknown> = {};
   try {
     const tlv = Buffer.concat([Buffer.of(type, value.length + 2), value]);
