@@ -23,6 +23,7 @@ import {
   encodeAttribute,
   encodeRequest,
   hidePassword,
+  randomAuthenticator,
   MAX_ATTRIBUTE_VALUE_LENGTH,
   MAX_PASSWORD_LENGTH,
   type RawAttribute,
@@ -31,6 +32,9 @@ import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Destination, ExchangeError } from './transport';
 
 const debug = createDebug('passport-radius:client');
+
+/** Replies to an Access-Request (RFC 2865 §4.2–4.4). */
+const ACCESS_REPLY_CODES: readonly number[] = [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge];
 
 /** Fields common to every {@link AuthResult}. */
 interface ResultBase {
@@ -432,7 +436,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     try {
       const { packet, rttMs } = await destination.exchange({
         build: (identifier) => {
-          const requestAuthenticator = randomBytes(16);
+          const requestAuthenticator = randomAuthenticator();
           const attributes = Buffer.concat([user, passwordAttribute(requestAuthenticator), config.attributes, ...(state ? [state] : [])]);
           const bytes = encodeRequest({
             code: Code.AccessRequest,
@@ -446,7 +450,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
         },
         secret: config.secret,
         requireMessageAuthenticator: config.requireMessageAuthenticator,
-        expectCodes: [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
+        expectCodes: ACCESS_REPLY_CODES,
         timeout: config.timeout,
         retries: config.retries,
         onSend: (attempt) => {

@@ -117,6 +117,8 @@ interface Finished {
 }
 
 const IDENTIFIERS = 256;
+/** Receive buffer asked for on each socket, in bytes. */
+const RECEIVE_BUFFER_BYTES = 1 << 20;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 
 function errorCode(err: unknown): string {
@@ -153,6 +155,13 @@ class Channel {
       if (this.closed) return;
       if (err) return this.onError(err, true);
       this.connected = true;
+      // A burst of 256 replies overflows the default receive buffer (~208 KiB); ask for 1 MiB (the
+      // kernel caps it at net.core.rmem_max for unprivileged processes).
+      try {
+        this.socket.setRecvBufferSize(RECEIVE_BUFFER_BYTES);
+      } catch {
+        // keep the default
+      }
       // The kernel's spelling of the peer (e.g. "::1" for "0:0::1") is what replies come from.
       const remote = this.socket.remoteAddress();
       this.remote = { address: remote.address, port: remote.port };

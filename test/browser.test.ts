@@ -154,7 +154,7 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`${app.url}/login`);
     const alert = page.getByRole('alert');
-    assert.equal(await alert.textContent(), 'Invalid username or password');
+    assert.equal(await alert.textContent(), 'Invalid code');
     await shot('04-wrong-code');
     await page.goto(`${app.url}/account`);
     assert.equal(page.url(), `${app.url}/login`);

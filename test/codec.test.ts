@@ -163,3 +163,19 @@ describe('codec: reply attributes of the wrong length for their type', () => {
     assert.deepEqual(decoded['Session-Timeout'], [Buffer.from([0, 0, 1]), 3600]);
   });
 });
+
+describe('codec: Request Authenticators', () => {
+  it('are 16 bytes, all different over a few pools, and never change once handed out', async () => {
+    const { randomAuthenticator } = await import('../lib/protocol/packet');
+    const seen = new Set<string>();
+    const first = randomAuthenticator();
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 1000; i++) {
+      const a = randomAuthenticator();
+      assert.equal(a.length, 16);
+      seen.add(a.toString('hex'));
+    }
+    assert.equal(seen.size, 1000);
+    assert.ok(first.equals(copy), 'an earlier Request Authenticator changed when the pool was refilled');
+  });
+});

@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
 /** RADIUS packet codes (RFC 2865 §3, RFC 5997). */
 export const Code = {
@@ -69,6 +69,24 @@ export interface ParsedPacket {
   attributes: RawAttribute[];
   /** The packet bytes up to its Length field (anything after Length is ignored, RFC 2865 §3). */
   bytes: Buffer;
+}
+
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+/**
+ * A new Request Authenticator: 16 bytes from the operating system's CSPRNG (RFC 2865 §3 asks for
+ * unpredictable values). Drawn from a 4 KiB pool that is replaced, never overwritten, when used up, so
+ * one system call serves 256 requests and a returned value never changes afterwards.
+ */
+export function randomAuthenticator(): Buffer {
+  if (randomOffset + 16 > randomPool.length) {
+    randomPool = randomFillSync(Buffer.allocUnsafe(4096));
+    randomOffset = 0;
+  }
+  const value = randomPool.subarray(randomOffset, randomOffset + 16);
+  randomOffset += 16;
+  return value;
 }
 
 /** Encodes one attribute (type, length, value). Throws `RangeError` when the value exceeds 253 bytes. */
