@@ -3,13 +3,11 @@
  * sign-ins of mixed outcomes.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { RadiusClient, type AuthResult } from '../lib/client';
 import { RadiusTimeoutError } from '../lib/errors';
 import { RadiusTestServer } from '../lib/testing';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, freeUdpPort as closedPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 
 const SECRET = 'testing123';
 const NAS = { 'NAS-Identifier': 'load-test' };
@@ -24,15 +22,6 @@ function openUdpSockets(): number {
 function refedResources(): { Timeout: number; UDPWrap: number } {
   const all = process.getActiveResourcesInfo();
   return { Timeout: all.filter((n) => n === 'Timeout').length, UDPWrap: all.filter((n) => n === 'UDPWrap').length };
-}
-
-async function closedPort(): Promise<number> {
-  const s = createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 /** `n` sign-ins at once: even ones with the right password, odd ones with a wrong one. */

@@ -13,6 +13,7 @@ import { Attr, Code, encodeAttribute, encodeRequest, hidePassword } from '../lib
 import { encodeReply } from '../lib/testing/reply';
 import { RadiusTestServer } from '../lib/testing';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
+import { freeUdpPort as closedPort } from './support/freeradius';
 
 const SECRET = Buffer.from('testing123');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -95,16 +96,6 @@ class Responder {
   close(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
-}
-
-/** A UDP port on 127.0.0.1 with nothing listening (bound, then released). */
-async function closedPort(): Promise<number> {
-  const s = createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 async function expectExchangeError(promise: Promise<unknown>): Promise<ExchangeError> {

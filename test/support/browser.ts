@@ -10,17 +10,8 @@
  * Use describeBrowser() instead of describe() so the suite is skipped with a visible notice when
  * Chromium is not installed (or fails when REQUIRE_BROWSER=1).
  */
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { describeRequiring, isExecutable } from './requirements';
 
 /** Path of the Chromium binary (CHROMIUM_BIN, else /usr/bin/chromium), or undefined when missing. */
 export const CHROMIUM_BIN: string | undefined = [process.env.CHROMIUM_BIN, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
@@ -47,28 +38,20 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_BIN, headless: true, args: [...CHROMIUM_ARGS], timeout: 30_000 });
 }
 
-let warnedMissing = false;
-
 /**
- * describe() for suites that need a real browser. When Chromium is missing the suite is skipped with a
- * console notice (once), or — with REQUIRE_BROWSER=1 — replaced by a failing test.
+ * describe() for suites that need a real browser: skipped with a visible notice when Chromium is not
+ * installed, or failing when REQUIRE_BROWSER=1.
  */
 export function describeBrowser(title: string, fn: (this: Mocha.Suite) => void): void {
-  if (CHROMIUM_BIN) {
-    describe(title, fn);
-    return;
-  }
-  if (process.env.REQUIRE_BROWSER === '1') {
-    describe(title, function () {
-      it('requires Chromium', function () {
-        throw new Error('REQUIRE_BROWSER=1 but Chromium was not found (install the chromium package or set CHROMIUM_BIN)');
-      });
-    });
-    return;
-  }
-  if (!warnedMissing) {
-    warnedMissing = true;
-    console.warn('\n  [notice] Chromium is not installed: skipping the browser tests (install chromium, or set REQUIRE_BROWSER=1 to make this an error).\n');
-  }
-  describe.skip(title, fn);
+  describeRequiring(
+    {
+      available: CHROMIUM_BIN !== undefined,
+      what: 'Chromium',
+      requireVar: 'REQUIRE_BROWSER',
+      install: 'install the chromium package or set CHROMIUM_BIN',
+      skipping: 'the browser tests',
+    },
+    title,
+    fn,
+  );
 }

@@ -13,41 +13,18 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { describeRequiring, findProgram } from './requirements';
 
 /* ------------------------------------------------------------------------ */
 /* Locating FreeRADIUS                                                      */
 /* ------------------------------------------------------------------------ */
 
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function findFreeradius(): string | undefined {
-  const fromEnv = process.env.FREERADIUS_BIN;
-  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : undefined;
-  const dirs = [
-    ...(process.env.PATH ?? '').split(delimiter).filter(Boolean),
-    '/usr/sbin',
-    '/usr/local/sbin',
-    '/sbin',
-    '/opt/homebrew/sbin',
-  ];
-  for (const name of ['freeradius', 'radiusd']) {
-    for (const dir of dirs) {
-      const candidate = join(dir, name);
-      if (isExecutable(candidate)) return candidate;
-    }
-  }
-  return undefined;
+  return findProgram('FREERADIUS_BIN', ['freeradius', 'radiusd'], ['/usr/sbin', '/usr/local/sbin', '/sbin', '/opt/homebrew/sbin']);
 }
 
 function firstExisting(candidates: string[], marker: string): string | undefined {
@@ -474,35 +451,20 @@ export async function startFreeRadius(opts: FreeRadiusOptions = {}): Promise<Fre
 /* Mocha                                                                    */
 /* ------------------------------------------------------------------------ */
 
-let warnedMissing = false;
-
 /**
- * describe() for suites that need a real FreeRADIUS. When it is missing the
- * suite is skipped with a console warning (once), or — with
- * REQUIRE_FREERADIUS=1 — replaced by a failing test.
+ * describe() for suites that need FreeRADIUS: skipped with a visible notice when it is not installed,
+ * or failing when REQUIRE_FREERADIUS=1.
  */
 export function describeFreeRadius(title: string, fn: (this: Mocha.Suite) => void): void {
-  if (freeradiusAvailable()) {
-    describe(title, fn);
-    return;
-  }
-  if (process.env.REQUIRE_FREERADIUS === '1') {
-    describe(title, function () {
-      it('requires FreeRADIUS', function () {
-        throw new Error(
-          'REQUIRE_FREERADIUS=1 but no freeradius/radiusd binary was found ' +
-            '(install the freeradius package or set FREERADIUS_BIN)',
-        );
-      });
-    });
-    return;
-  }
-  if (!warnedMissing) {
-    warnedMissing = true;
-    console.warn(
-      '\n  [notice] FreeRADIUS is not installed: skipping the FreeRADIUS integration tests ' +
-        '(install freeradius, or set REQUIRE_FREERADIUS=1 to make this an error).\n',
-    );
-  }
-  describe.skip(title, fn);
+  describeRequiring(
+    {
+      available: freeradiusAvailable(),
+      what: 'FreeRADIUS',
+      requireVar: 'REQUIRE_FREERADIUS',
+      install: 'install the freeradius package or set FREERADIUS_BIN',
+      skipping: 'the FreeRADIUS integration tests',
+    },
+    title,
+    fn,
+  );
 }

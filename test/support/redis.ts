@@ -11,27 +11,15 @@
  * redis-server is not installed (or fails when REQUIRE_REDIS=1).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants as fsConstants } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createClient } from 'redis';
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { describeRequiring, findProgram } from './requirements';
 
 function findRedisServer(): string | undefined {
-  const fromEnv = process.env.REDIS_SERVER_BIN;
-  if (fromEnv) return isExecutable(fromEnv) ? fromEnv : undefined;
-  const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin'];
-  return dirs.map((dir) => join(dir, 'redis-server')).find(isExecutable);
+  return findProgram('REDIS_SERVER_BIN', ['redis-server'], ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin']);
 }
 
 /** Path of redis-server, or undefined when it is not installed. */
@@ -211,31 +199,20 @@ export async function startRedis(): Promise<RedisServer> {
   };
 }
 
-let warnedMissing = false;
-
 /**
- * describe() for suites that need a real redis-server. When it is missing the suite is skipped with a
- * console notice (once), or — with REQUIRE_REDIS=1 — replaced by a failing test.
+ * describe() for suites that need a real redis-server: skipped with a visible notice when it is not
+ * installed, or failing when REQUIRE_REDIS=1.
  */
 export function describeRedis(title: string, fn: (this: Mocha.Suite) => void): void {
-  if (REDIS_SERVER_BIN) {
-    describe(title, fn);
-    return;
-  }
-  if (process.env.REQUIRE_REDIS === '1') {
-    describe(title, function () {
-      it('requires redis-server', function () {
-        throw new Error('REQUIRE_REDIS=1 but no redis-server binary was found (install the redis-server package or set REDIS_SERVER_BIN)');
-      });
-    });
-    return;
-  }
-  if (!warnedMissing) {
-    warnedMissing = true;
-    console.warn(
-      '\n  [notice] redis-server is not installed: skipping the shared-session tests ' +
-        '(install redis-server, or set REQUIRE_REDIS=1 to make this an error).\n',
-    );
-  }
-  describe.skip(title, fn);
+  describeRequiring(
+    {
+      available: REDIS_SERVER_BIN !== undefined,
+      what: 'redis-server',
+      requireVar: 'REQUIRE_REDIS',
+      install: 'install the redis-server package or set REDIS_SERVER_BIN',
+      skipping: 'the shared-session tests',
+    },
+    title,
+    fn,
+  );
 }
