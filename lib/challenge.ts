@@ -12,6 +12,14 @@ export interface PendingChallenge {
   state?: string;
   /** Name of the server that issued the challenge; the follow-up goes only there. */
   server: string;
+  /**
+   * That server's configured address, and the name of the strategy that stored the challenge: a
+   * strategy answers only challenges it issued itself, to the same server (another strategy sharing the
+   * session key, or a server of the same name elsewhere, gets a 403).
+   */
+  address: string;
+  /** The `name` of the strategy that issued the challenge. */
+  strategy: string;
   /** The User-Name of the first Access-Request; the follow-up uses it, never the request body. */
   username: string;
   /** All Reply-Message attributes joined in order; may be empty. Untrusted text: escape it. */
@@ -53,6 +61,8 @@ export function readPending(session: SessionLike | undefined, key: string): Pend
   if (
     typeof v.id !== 'string' ||
     typeof v.server !== 'string' ||
+    typeof v.address !== 'string' ||
+    typeof v.strategy !== 'string' ||
     typeof v.username !== 'string' ||
     typeof v.prompt !== 'string' ||
     typeof v.echo !== 'boolean' ||
@@ -66,6 +76,8 @@ export function readPending(session: SessionLike | undefined, key: string): Pend
     id: v.id,
     ...(typeof v.state === 'string' ? { state: v.state } : {}),
     server: v.server,
+    address: v.address,
+    strategy: v.strategy,
     username: v.username,
     prompt: v.prompt,
     echo: v.echo,

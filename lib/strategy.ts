@@ -259,7 +259,10 @@ export class RadiusStrategy extends PassportStrategy {
         return this.fail({ message: 'No pending RADIUS challenge' }, 403);
       }
       if (Buffer.byteLength(code, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Code is too long' }, 400);
-      if (!this.client.serverNames.includes(pending.server)) return this.fail({ message: 'No pending RADIUS challenge' }, 403);
+      const issuer = this.client.servers().find((s) => s.name === pending.server);
+      if (pending.strategy !== this.name || !issuer || issuer.address !== pending.address) {
+        return this.fail({ message: 'No pending RADIUS challenge' }, 403);
+      }
       const result = await this.client.respond({
         server: pending.server,
         username: pending.username,
@@ -316,6 +319,8 @@ export class RadiusStrategy extends PassportStrategy {
         id: randomBytes(16).toString('base64url'),
         ...(result.state ? { state: result.state.toString('base64') } : {}),
         server: result.server,
+        address: this.client.servers().find((s) => s.name === result.server)?.address ?? '',
+        strategy: this.name,
         username,
         prompt: result.replyMessage ?? '',
         echo: result.echo,

@@ -2,8 +2,11 @@
  * The two-factor Access-Challenge flow (RFC 2865 §4.4) through HTTP, against FreeRADIUS.
  */
 import { strict as assert } from 'node:assert';
+import express from 'express';
+import session from 'express-session';
+import passport from 'passport';
 import request from 'supertest';
-import type { RadiusServerOptions, RadiusStrategyOptions } from '../lib';
+import { RadiusStrategy, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
@@ -257,6 +260,45 @@ describe('RadiusStrategy with an Access-Challenge answered concurrently', () => 
     } finally {
       await closeAll();
       await srv.close();
+    }
+  });
+});
+
+describe('RadiusStrategy with challenges from another strategy', () => {
+  it('answers 403 to a code for a challenge another strategy issued, and sends nothing', async () => {
+    const staff = new RadiusTestServer({ secret: 's', users: { carol: { password: 'pw', challenge: [{ code: '42', prompt: 'Code?' }] } } });
+    const admin = new RadiusTestServer({ secret: 's', users: { carol: { password: 'pw', challenge: [{ code: '42', prompt: 'Code?' }] } } });
+    await Promise.all([staff.listen(), admin.listen()]);
+    const strategies = [
+      new RadiusStrategy({ name: 'radius', servers: [{ name: 'primary', address: staff.address, secret: 's', attributes: NAS }], challengeURL: '/c' }),
+      new RadiusStrategy({ name: 'radius-admin', servers: [{ name: 'primary', address: admin.address, secret: 's', attributes: NAS }], challengeURL: '/c' }),
+    ];
+    try {
+      const pp = new passport.Passport();
+      for (const s of strategies) pp.use(s);
+      pp.serializeUser((user, done) => done(null, user));
+      pp.deserializeUser((user: Express.User, done) => done(null, user));
+      const web = express();
+      web.use(express.urlencoded({ extended: false }));
+      web.use(session({ secret: 't', resave: false, saveUninitialized: false }));
+      web.use(pp.session());
+      for (const name of ['radius', 'radius-admin']) {
+        web.post(`/${name}`, (req, res, next) =>
+          pp.authenticate(name, (err: unknown, user: unknown, info: unknown, status: number | undefined) => {
+            if (err) return next(err);
+            res.status(user ? 200 : (status ?? 401)).json({ user, info });
+          })(req, res, next),
+        );
+      }
+      const agent = request.agent(web);
+      await agent.post('/radius').type('form').send({ username: 'carol', password: 'pw' }).expect(303);
+      const res = await agent.post('/radius-admin').type('form').send({ code: '42' });
+      assert.equal(res.status, 403);
+      assert.equal(admin.received.length, 0, 'the admin strategy sent the code to its own server');
+      assert.equal(staff.received.length, 1);
+    } finally {
+      await Promise.all(strategies.map((s) => s.close()));
+      await Promise.all([staff.close(), admin.close()]);
     }
   });
 });
