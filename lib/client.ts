@@ -253,7 +253,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     // Held-down servers come last (see order()) and are tried only while no server has answered; when
     // every chosen server is held down, all are tried as if up.
     const now = Date.now();
-    const heldDown = chosen.filter((r) => r.heldDownUntil !== undefined && r.heldDownUntil > now);
+    const heldDown = chosen.filter((r) => !r.config.final && r.heldDownUntil !== undefined && r.heldDownUntil > now);
     const lastResort = new Set(heldDown.length < chosen.length ? heldDown : []);
     const attempts: ServerAttempt[] = [];
     let lastReject: AuthResult | undefined;
@@ -271,13 +271,13 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
         if (result.type !== 'reject') return result;
         lastReject = result;
         const next = nextAfter(true);
-        if (!this.failoverOnReject || !next) return result;
+        if (!this.failoverOnReject || !next || runtime.config.final) return result;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: 'reject' });
       } catch (err) {
         if (!(err instanceof AttemptFailure)) throw err;
         attempts.push(err.attempt);
         const next = nextAfter(lastReject !== undefined);
-        if (!this.failoverOnTimeout || !next) break;
+        if (!this.failoverOnTimeout || !next || runtime.config.final) break;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: err.attempt.reason });
       }
     }
@@ -361,7 +361,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       return r;
     });
     const now = Date.now();
-    const isUp = (r: ServerRuntime): boolean => r.heldDownUntil === undefined || r.heldDownUntil <= now;
+    // A `final` server keeps its place even while held down: nothing after it may stand in for it.
+    const isUp = (r: ServerRuntime): boolean => r.config.final || r.heldDownUntil === undefined || r.heldDownUntil <= now;
     return [...chosen.filter(isUp), ...chosen.filter((r) => !isUp(r))];
   }
 

@@ -39,6 +39,13 @@ export interface RadiusServerOptions {
    * With `false`, a reply without one is accepted, but one that carries it must still be valid. Default `true`.
    */
   requireMessageAuthenticator?: boolean;
+  /**
+   * Never fail over past this server: its Access-Reject, its silence or its unreachability ends the
+   * sign-in, and hold-down never moves it behind other servers. Set it on a two-factor server so that a
+   * single-factor server listed after it cannot stand in for it (when it is slow, down, or rejects).
+   * Default `false`.
+   */
+  final?: boolean;
 }
 
 /** A server after validation. @internal */
@@ -63,6 +70,8 @@ export interface NormalizedServer {
   retries: number;
   /** Whether replies without a valid Message-Authenticator are dropped (RFC 3579 §3.2). Default `true`. */
   requireMessageAuthenticator: boolean;
+  /** See {@link RadiusServerOptions.final}. */
+  final: boolean;
 }
 
 /** Options of {@link RadiusClient}. */
@@ -127,7 +136,7 @@ function check(condition: unknown, message: string): asserts condition {
 }
 
 /** Option names of {@link RadiusServerOptions}. */
-const SERVER_KEYS = new Set(['name', 'address', 'secret', 'protocol', 'attributes', 'timeout', 'retries', 'requireMessageAuthenticator']);
+const SERVER_KEYS = new Set(['name', 'address', 'secret', 'protocol', 'attributes', 'timeout', 'retries', 'requireMessageAuthenticator', 'final']);
 /** Option names of {@link RadiusClientOptions}. */
 export const CLIENT_KEYS: readonly string[] = ['servers', 'failoverOnReject', 'failoverOnTimeout', 'holdDown', 'dictionaries'];
 
@@ -201,6 +210,7 @@ export function normalizeServer(input: unknown, label: string): NormalizedServer
     timeout,
     retries,
     requireMessageAuthenticator: optionalBoolean(s.requireMessageAuthenticator, true, `${label}.requireMessageAuthenticator`),
+    final: optionalBoolean(s.final, false, `${label}.final`),
   };
 }
 

@@ -100,6 +100,48 @@ describe('RadiusClient failover', function () {
     });
   });
 
+  describe('a final server (e.g. two-factor, with a single-factor server after it)', () => {
+    it('ends the sign-in with its Access-Reject: the next server is never asked', async () => {
+      const mfa = await server({ replyWith: 'reject' });
+      const legacy = await server();
+      const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 0 });
+      const result = await c.authenticate({ username: 'alice', password: 'pw' });
+      assert.equal(result.type, 'reject');
+      assert.equal(result.server, 'mfa');
+      assert.equal(legacy.received.length, 0);
+    });
+
+    it('ends the sign-in when it does not answer: no password-only sign-in at the next server', async () => {
+      const mfa = await server({ dropFirst: 1000 });
+      const legacy = await server();
+      const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 0 });
+      const err = await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
+      assert.deepEqual(err.attempts.map((a) => a.server), ['mfa']);
+      assert.equal(legacy.received.length, 0);
+    });
+
+    it('keeps its place while held down, so a server after it cannot stand in for it', async () => {
+      const mfa = await server({ dropFirst: 1 });
+      const legacy = await server();
+      const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 60_000 });
+      await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
+      assert.equal(c.servers()[0]!.state, 'held-down');
+      const result = await c.authenticate({ username: 'alice', password: 'pw' });
+      assert.equal(result.type, 'accept');
+      assert.equal(result.server, 'mfa');
+      assert.equal(legacy.received.length, 0);
+    });
+
+    it('still lets servers before it fail over to it', async () => {
+      const first = await server({ replyWith: 'reject' });
+      const mfa = await server();
+      const c = client([{ name: 'first', address: first.address }, { name: 'mfa', address: mfa.address, final: true }], { holdDown: 0 });
+      const result = await c.authenticate({ username: 'alice', password: 'pw' });
+      assert.equal(result.type, 'accept');
+      assert.equal(result.server, 'mfa');
+    });
+  });
+
   describe('late replies', () => {
     it('a late Access-Accept from the server the exchange left never completes the next attempt or a later sign-in', async () => {
       const a = await server({ replyWith: 'accept', delayMs: 300 }); // answers, but after the client gave up
