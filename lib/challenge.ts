@@ -51,6 +51,8 @@ export interface SessionLike {
   [key: string]: unknown;
   /** Persists the session (express-session's `save`); called before the redirect to `challengeURL`. */
   save?(callback: (err?: unknown) => void): void;
+  /** Replaces the session with a new one under a new id (express-session's `regenerate`). */
+  regenerate?(callback: (err?: unknown) => void): void;
 }
 
 /** Reads and shape-checks the pending challenge; anything malformed reads as none. */

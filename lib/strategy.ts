@@ -276,6 +276,22 @@ export class RadiusStrategy extends PassportStrategy {
   }
 
   /**
+   * Gives the request a new session (new id) holding the same data, when the session middleware can
+   * (express-session's `regenerate`); otherwise keeps the session as it is.
+   */
+  private async regenerate(req: Request, session: SessionLike): Promise<SessionLike> {
+    if (typeof session.regenerate !== 'function') return session;
+    const data = Object.entries(session).filter(([key, value]) => key !== 'cookie' && typeof value !== 'function');
+    await new Promise<void>((resolve, reject) => {
+      session.regenerate!((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+    });
+    const fresh = (req as { session?: unknown }).session as SessionLike | undefined;
+    if (!fresh) throw new RadiusSessionError();
+    for (const [key, value] of data) fresh[key] = value;
+    return fresh;
+  }
+
+  /**
    * Marks a pending challenge as answered. Concurrent requests on one session each read their own copy
    * of it, so deleting it from the session alone would let several codes through; the first claim wins
    * and the others fail. Claims are kept until the challenge expires. (Across several app instances,
@@ -327,14 +343,17 @@ export class RadiusStrategy extends PassportStrategy {
         round: next,
         expiresAt: Date.now() + this.challengeTimeout,
       };
-      session[this.sessionKey] = pending;
+      // A new session id once the password is proven (as Passport does at sign-in), so a session id
+      // planted in the browser beforehand cannot watch or spend the challenge.
+      const fresh = await this.regenerate(req, session);
+      fresh[this.sessionKey] = pending;
       if (this.challengeURL === undefined) {
         return this.fail({ message: pending.prompt || 'Enter your verification code', challenge: true }, 401);
       }
       const url = this.challengeURL;
       await new Promise<void>((resolve, reject) => {
-        if (typeof session.save !== 'function') return resolve();
-        session.save((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
+        if (typeof fresh.save !== 'function') return resolve();
+        fresh.save((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
       });
       return this.redirect(url, 303);
     }

@@ -302,3 +302,35 @@ describe('RadiusStrategy with challenges from another strategy', () => {
     }
   });
 });
+
+describe('RadiusStrategy issuing an Access-Challenge', () => {
+  it('gives the session a new id, so a session id planted beforehand cannot see or spend the challenge', async () => {
+    const srv = new RadiusTestServer({ secret: 's', users: { carol: { password: 'pw', challenge: [{ code: '42', prompt: 'Code?' }] } } });
+    await srv.listen();
+    try {
+      const built = buildApp({ servers: [{ name: 't', address: srv.address, secret: 's', attributes: NAS }], challengeURL: '/c' });
+      const sid = (res: request.Response): string | undefined =>
+        ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('connect.sid='))?.split(';')[0];
+      // The attacker's session: one challenge already issued to it.
+      const attacker = request.agent(built.app);
+      const planted = sid(await attacker.post('/login').type('form').send({ username: 'carol', password: 'pw' }).expect(303));
+      assert.ok(planted);
+      // The victim's browser carries the planted id and signs in with the password.
+      const victim = await request(built.app).post('/login').set('Cookie', planted).type('form').send({ username: 'carol', password: 'pw' });
+      assert.equal(victim.status, 303);
+      const fresh = sid(victim);
+      assert.ok(fresh && fresh !== planted, 'the session id did not change at the challenge');
+      // The planted id no longer holds any challenge.
+      const watch = await request(built.app).get('/session').set('Cookie', planted);
+      assert.equal(watch.body?.radius, undefined);
+      const spend = await request(built.app).post('/login/challenge').set('Cookie', planted).type('form').send({ code: '42' });
+      assert.equal(spend.status, 403);
+      // The victim finishes with the new id.
+      const done = await request(built.app).post('/login/challenge').set('Cookie', fresh).type('form').send({ code: '42' });
+      assert.equal(done.status, 200, JSON.stringify(done.body));
+    } finally {
+      await closeAll();
+      await srv.close();
+    }
+  });
+});
