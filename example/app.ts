@@ -8,7 +8,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session, { type Store } from 'express-session';
 import passport from 'passport';
-import { getChallenge, RadiusStrategy, type RadiusServerOptions } from '../lib';
+import { getChallenge, RadiusError, RadiusStrategy, type RadiusServerOptions } from '../lib';
 import { crossOriginProtection, type CrossOriginProtectionOptions } from './csrf';
 
 /** The signed-in user kept in the session. */
@@ -268,7 +268,12 @@ accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong
     // Client errors raised by middleware (e.g. 413 for an oversized body) keep their status.
     const status = (err as { status?: unknown }).status;
     const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
-    res.status(code).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(err.message)}</p><p><a href="/login">Back</a></p>`));
+    // RADIUS errors name servers and what went wrong with them: that is for the operator's log, not for
+    // visitors, who get a plain sentence.
+    const radius = err instanceof RadiusError;
+    if (radius) log?.(`Auth.error: ${err.message}`);
+    const text = radius ? 'The sign-in service is not answering. Please try again in a few minutes.' : err.message;
+    res.status(code).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(text)}</p><p><a href="/login">Back</a></p>`));
   });
 
   return { app, strategy };

@@ -10,6 +10,7 @@ import type { Response } from 'supertest';
 import type { RadiusStrategy } from '../lib';
 import { createApp, organizationOf } from '../example/app';
 import { DEMO_ORGANIZATIONS, DEMO_USERS, startDemo, type Demo } from '../example/demo';
+import { freeUdpPort } from './support/freeradius';
 
 describe('The example app with its demo servers', function () {
   let demo: Demo;
@@ -160,5 +161,23 @@ describe('The example app with its demo servers', function () {
       () => createApp({ servers: demo.servers, organizations: [{ name: 'X', domain: 'x.example', servers: ['nope'] }] }),
       /server "nope" is not configured/,
     );
+  });
+
+  it('shows visitors a plain sentence when no RADIUS server answers, and logs the details', async () => {
+    const dead = await freeUdpPort();
+    const lines: string[] = [];
+    const built = createApp({
+      servers: [{ name: 'secret-internal-name', address: `127.0.0.1:${dead}`, secret: 's', attributes: { 'NAS-Identifier': 'x' }, timeout: 300 }],
+      log: (line) => lines.push(line),
+    });
+    try {
+      const res = await request(built.app).post('/login').type('form').send({ username: 'alice', password: 'pw' });
+      assert.equal(res.status, 500);
+      assert.match(res.text, /The sign-in service is not answering/);
+      assert.doesNotMatch(res.text, /secret-internal-name|unreachable|127\.0\.0\.1/);
+      assert.ok(lines.some((l) => l.includes('secret-internal-name') && l.includes('unreachable')), lines.join('\n'));
+    } finally {
+      await built.strategy.close();
+    }
   });
 });
