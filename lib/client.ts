@@ -29,7 +29,7 @@ import {
   type RawAttribute,
 } from './protocol/packet';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
-import { Destination, ExchangeError } from './transport';
+import { Destination, ExchangeError, type ExchangeRequest, type ExchangeResult } from './transport';
 
 const debug = createDebug('passport-radius:client');
 
@@ -157,13 +157,38 @@ export interface ChallengeResponseRequest {
 interface ServerRuntime {
   config: NormalizedServer;
   destinations: Map<string, Destination>;
+  /** The host is an IP address: no lookup, one Destination. */
+  literal: boolean;
   heldDownUntil: number | undefined;
   status: ServerStatus;
 }
 
+const NO_SERVERS: ReadonlySet<ServerRuntime> = new Set();
+
+/** True when `r` is held down at `now` (epoch ms) and may be moved last (a `final` server never is). */
+function isHeldDown(r: ServerRuntime, now: number): boolean {
+  return !r.config.final && r.heldDownUntil !== undefined && r.heldDownUntil > now;
+}
+
+/** True when one of `runtimes` is held down at `now` (epoch ms). */
+function anyHeldDown(runtimes: readonly ServerRuntime[], now: number): boolean {
+  for (const r of runtimes) if (isHeldDown(r, now)) return true;
+  return false;
+}
+
+/** The server after `chosen[i]` that failover moves to; once one `answered`, held-down ones are skipped. */
+function nextServer(chosen: readonly ServerRuntime[], i: number, answered: boolean, lastResort: ReadonlySet<ServerRuntime>): ServerRuntime | undefined {
+  for (let j = i + 1; j < chosen.length; j++) {
+    const r = chosen[j]!;
+    if (!(answered && lastResort.has(r))) return r;
+  }
+  return undefined;
+}
+
 function joinReplyMessages(attributes: readonly RawAttribute[]): string | undefined {
-  const parts = attributes.filter((a) => a.type === Attr.ReplyMessage).map((a) => a.value.toString('utf8'));
-  return parts.length > 0 ? parts.join('') : undefined;
+  let parts: string[] | undefined;
+  for (const a of attributes) if (a.type === Attr.ReplyMessage) (parts ??= []).push(a.value.toString('utf8'));
+  return parts ? parts.join('') : undefined;
 }
 
 /**
@@ -188,6 +213,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private closed = false;
   /** Host name lookups in progress, shared by concurrent sign-ins. */
   private readonly lookups = new Map<string, Promise<string>>();
+  /** Destinations closed because a host name now resolves elsewhere, until their sockets have closed. */
+  private readonly closingDestinations = new Set<Promise<void>>();
 
   /**
    * @param options - see {@link RadiusClientOptions}.
@@ -203,6 +230,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     this.runtimes = normalized.servers.map((config) => ({
       config,
       destinations: new Map(),
+      literal: isIP(config.host) !== 0,
       heldDownUntil: undefined,
       status: {
         name: config.name,
@@ -249,34 +277,30 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     if (username.length === 0 || username.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
       throw new RadiusConfigError('The user name must be 1 to 253 bytes');
     }
-    const chosen = this.order(request.servers ?? this.serverNames);
+    const now = Date.now();
+    // Every configured server, none held down (the usual case): the configured order as it is.
+    const chosen = request.servers === undefined && !anyHeldDown(this.runtimes, now) ? this.runtimes : this.order(request.servers ?? this.serverNames);
     // Held-down servers come last (see order()) and are tried only while no server has answered; when
     // every chosen server is held down, all are tried as if up.
-    const now = Date.now();
-    const heldDown = chosen.filter((r) => !r.config.final && r.heldDownUntil !== undefined && r.heldDownUntil > now);
-    const lastResort = new Set(heldDown.length < chosen.length ? heldDown : []);
+    let heldDown: ServerRuntime[] | undefined;
+    for (const r of chosen) if (isHeldDown(r, now)) (heldDown ??= []).push(r);
+    const lastResort = heldDown && heldDown.length < chosen.length ? new Set(heldDown) : NO_SERVERS;
     const attempts: ServerAttempt[] = [];
     let lastReject: AuthResult | undefined;
     for (let i = 0; i < chosen.length; i++) {
       const runtime = chosen[i]!;
       if (lastReject && lastResort.has(runtime)) break;
-      const nextAfter = (answered: boolean): ServerRuntime | undefined =>
-        chosen.slice(i + 1).find((r) => !(answered && lastResort.has(r)));
       try {
-        const result = await this.send(runtime, request.username, (authenticator) =>
-          runtime.config.protocol === 'chap'
-            ? chapAttribute(password, authenticator)
-            : encodeAttribute(Attr.UserPassword, hidePassword(password, runtime.config.secret, authenticator)),
-        );
+        const result = await this.send(runtime, request.username, username, password, runtime.config.protocol === 'chap');
         if (result.type !== 'reject') return result;
         lastReject = result;
-        const next = nextAfter(true);
+        const next = nextServer(chosen, i, true, lastResort);
         if (!this.failoverOnReject || !next || runtime.config.final) return result;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: 'reject' });
       } catch (err) {
         if (!(err instanceof AttemptFailure)) throw err;
         attempts.push(err.attempt);
-        const next = nextAfter(lastReject !== undefined);
+        const next = nextServer(chosen, i, lastReject !== undefined, lastResort);
         if (!this.failoverOnTimeout || !next || runtime.config.final) break;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: err.attempt.reason });
       }
@@ -297,8 +321,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     this.assertOpen();
     const runtime = this.byName.get(request.server);
     if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${request.server}"`);
-    const username = Buffer.byteLength(request.username, 'utf8');
-    if (username === 0 || username > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
+    const username = Buffer.from(request.username, 'utf8');
+    if (username.length === 0 || username.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
     const response = Buffer.from(request.response, 'utf8');
     if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
     if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {
@@ -306,12 +330,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     }
     const state = request.state ? encodeAttribute(Attr.State, request.state) : undefined;
     try {
-      return await this.send(
-        runtime,
-        request.username,
-        (authenticator) => encodeAttribute(Attr.UserPassword, hidePassword(response, runtime.config.secret, authenticator)),
-        state,
-      );
+      return await this.send(runtime, request.username, username, response, false, state);
     } catch (err) {
       if (err instanceof AttemptFailure) throw new RadiusTimeoutError([err.attempt]);
       throw err;
@@ -337,13 +356,18 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return probeServer(runtime.config, options);
   }
 
-  /** Closes every socket and rejects pending requests with {@link RadiusClosedError}. Idempotent. */
+  /**
+   * Closes every socket and rejects pending requests with {@link RadiusClosedError}. Idempotent.
+   * Resolves once every socket has closed.
+   */
   async close(): Promise<void> {
     this.closed = true;
+    const closing: Array<Promise<void>> = [];
     for (const r of this.runtimes) {
-      for (const d of r.destinations.values()) d.close();
+      for (const d of r.destinations.values()) closing.push(d.close());
       r.destinations.clear();
     }
+    await Promise.all([...closing, ...this.closingDestinations]);
   }
 
   private assertOpen(): void {
@@ -386,24 +410,30 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return pending;
   }
 
-  private async destination(runtime: ServerRuntime): Promise<Destination> {
-    const { host, port } = runtime.config;
-    let ip = host;
-    if (isIP(host) === 0) {
-      try {
-        ip = await this.resolve(host, runtime.config.timeout);
-      } catch (err) {
-        throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
-      }
+  /** The Destination of a server configured by host name, after resolving the name (at use). */
+  private async resolveDestination(runtime: ServerRuntime): Promise<Destination> {
+    let ip: string;
+    try {
+      ip = await this.resolve(runtime.config.host, runtime.config.timeout);
+    } catch (err) {
+      throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
     }
+    return this.destination(runtime, ip);
+  }
+
+  /** The Destination for `ip` (the server's address, resolved), created on first use. */
+  private destination(runtime: ServerRuntime, ip: string): Destination {
     this.assertOpen();
-    const key = `${ip}|${port}`;
+    const { port } = runtime.config;
+    const key = runtime.literal ? '' : `${ip}|${port}`;
     let d = runtime.destinations.get(key);
     if (!d) {
       // The name now resolves elsewhere: let go of idle sockets to the old address(es).
       for (const [oldKey, old] of runtime.destinations) {
         if (old.inFlight === 0) {
-          old.close();
+          const closing = old.close();
+          this.closingDestinations.add(closing);
+          void closing.then(() => this.closingDestinations.delete(closing));
           runtime.destinations.delete(oldKey);
         }
       }
@@ -417,97 +447,97 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return d;
   }
 
-  private async send(
+  /**
+   * One Access-Request exchange with one server. `password` is hidden per RFC 2865 §5.2, or sent as
+   * CHAP-Password when `chap`; `state` is an encoded State attribute.
+   */
+  private send(
     runtime: ServerRuntime,
     username: string,
-    passwordAttribute: (requestAuthenticator: Buffer) => Buffer,
+    usernameBytes: Buffer,
+    password: Buffer,
+    chap: boolean,
     state?: Buffer,
   ): Promise<AuthResult> {
+    const exchange = new AccessExchange(this, runtime, username, usernameBytes, password, chap, state);
+    // An IP address needs no lookup: no extra promise on the way to the socket.
+    if (runtime.literal) return this.exchange(this.destination(runtime, runtime.config.host), exchange);
+    return this.resolveDestination(runtime).then(
+      (destination) => this.exchange(destination, exchange),
+      (err: unknown) => {
+        if (err instanceof AttemptFailure) this.markDown(runtime, err.attempt, username);
+        throw err;
+      },
+    );
+  }
+
+  /** Sends `exchange` to `destination` and turns the verified reply or the failure into the outcome. */
+  private exchange(destination: Destination, exchange: AccessExchange): Promise<AuthResult> {
+    exchange.runtime.status.counters.requests++;
+    return destination.exchange(exchange).then(
+      (reply) => this.replied(exchange, reply),
+      (err: unknown) => this.failed(exchange, err),
+    );
+  }
+
+  /** The outcome of a verified reply: counters, events, the {@link AuthResult}. */
+  private replied(exchange: AccessExchange, reply: ExchangeResult): AuthResult {
+    const { runtime, username } = exchange;
     const { config, status } = runtime;
     const name = config.name;
-    const user = encodeAttribute(Attr.UserName, Buffer.from(username, 'utf8'));
-    let destination: Destination;
-    try {
-      destination = await this.destination(runtime);
-    } catch (err) {
-      if (err instanceof AttemptFailure) this.markDown(runtime, err.attempt, username);
-      throw err;
+    const { packet, rttMs } = reply;
+    status.lastRttMs = rttMs;
+    status.lastError = undefined;
+    this.markUp(runtime);
+    const base = {
+      server: name,
+      attributes: decodeAttributes(packet.attributes),
+      rawAttributes: packet.attributes,
+      replyMessage: joinReplyMessages(packet.attributes),
+      rttMs,
+    };
+    if (packet.code === Code.AccessAccept) {
+      status.counters.accepts++;
+      if (debug.enabled) debug('%s: Access-Accept for %o in %d ms', name, username, Math.round(rttMs));
+      this.emit('accept', { server: name, username, rttMs });
+      return { type: 'accept', ...base };
     }
-    status.counters.requests++;
-    try {
-      const { packet, rttMs } = await destination.exchange({
-        build: (identifier) => {
-          const requestAuthenticator = randomAuthenticator();
-          const attributes = Buffer.concat([user, passwordAttribute(requestAuthenticator), config.attributes, ...(state ? [state] : [])]);
-          const bytes = encodeRequest({
-            code: Code.AccessRequest,
-            identifier,
-            requestAuthenticator,
-            attributes,
-            secret: config.secret,
-            messageAuthenticator: true,
-          });
-          return { packet: bytes, requestAuthenticator };
-        },
-        secret: config.secret,
-        requireMessageAuthenticator: config.requireMessageAuthenticator,
-        expectCodes: ACCESS_REPLY_CODES,
-        timeout: config.timeout,
-        retries: config.retries,
-        onSend: (attempt) => {
-          if (attempt > 1) status.counters.retransmissions++;
-          debug('%s: Access-Request for %o, transmission %d', name, username, attempt);
-          this.emit('request', { server: name, username, attempt });
-        },
-      });
-      status.lastRttMs = rttMs;
-      status.lastError = undefined;
-      this.markUp(runtime);
-      const base = {
-        server: name,
-        attributes: decodeAttributes(packet.attributes),
-        rawAttributes: packet.attributes,
-        replyMessage: joinReplyMessages(packet.attributes),
-        rttMs,
-      };
-      const event = { server: name, username, rttMs };
-      if (packet.code === Code.AccessAccept) {
-        status.counters.accepts++;
-        debug('%s: Access-Accept for %o in %d ms', name, username, Math.round(rttMs));
-        this.emit('accept', event);
-        return { type: 'accept', ...base };
-      }
-      if (packet.code === Code.AccessReject) {
-        status.counters.rejects++;
-        debug('%s: Access-Reject for %o in %d ms', name, username, Math.round(rttMs));
-        this.emit('reject', event);
-        return { type: 'reject', ...base };
-      }
-      status.counters.challenges++;
-      debug('%s: Access-Challenge for %o in %d ms', name, username, Math.round(rttMs));
-      this.emit('challenge', event);
-      const stateAttr = packet.attributes.find((a) => a.type === Attr.State);
-      const prompt = packet.attributes.find((a) => a.type === Attr.Prompt && a.value.length === 4);
-      return {
-        type: 'challenge',
-        ...base,
-        state: stateAttr ? Buffer.from(stateAttr.value) : undefined,
-        echo: prompt ? prompt.value.readUInt32BE(0) === 1 : false,
-      };
-    } catch (err) {
-      if (!(err instanceof ExchangeError)) throw err;
-      if (err.reason === 'closed') throw new RadiusClosedError();
-      const attempt: ServerAttempt = {
-        server: name,
-        reason: err.reason,
-        dropped: { ...err.dropped },
-        ...(err.detail ? { detail: err.detail } : {}),
-      };
-      if (err.reason === 'unreachable') status.counters.unreachable++;
-      else status.counters.timeouts++;
-      this.markDown(runtime, attempt, username);
-      throw new AttemptFailure(attempt);
+    if (packet.code === Code.AccessReject) {
+      status.counters.rejects++;
+      if (debug.enabled) debug('%s: Access-Reject for %o in %d ms', name, username, Math.round(rttMs));
+      this.emit('reject', { server: name, username, rttMs });
+      return { type: 'reject', ...base };
     }
+    status.counters.challenges++;
+    if (debug.enabled) debug('%s: Access-Challenge for %o in %d ms', name, username, Math.round(rttMs));
+    this.emit('challenge', { server: name, username, rttMs });
+    const stateAttr = packet.attributes.find((a) => a.type === Attr.State);
+    const prompt = packet.attributes.find((a) => a.type === Attr.Prompt && a.value.length === 4);
+    return {
+      type: 'challenge',
+      ...base,
+      state: stateAttr ? Buffer.from(stateAttr.value) : undefined,
+      echo: prompt ? prompt.value.readUInt32BE(0) === 1 : false,
+    };
+  }
+
+  /** A failed exchange: counters, hold-down, events; throws {@link AttemptFailure} (or RadiusClosedError). */
+  private failed(exchange: AccessExchange, err: unknown): never {
+    const { runtime, username } = exchange;
+    const { config, status } = runtime;
+    const name = config.name;
+    if (!(err instanceof ExchangeError)) throw err;
+    if (err.reason === 'closed') throw new RadiusClosedError();
+    const attempt: ServerAttempt = {
+      server: name,
+      reason: err.reason,
+      dropped: { ...err.dropped },
+      ...(err.detail ? { detail: err.detail } : {}),
+    };
+    if (err.reason === 'unreachable') status.counters.unreachable++;
+    else status.counters.timeouts++;
+    this.markDown(runtime, attempt, username);
+    throw new AttemptFailure(attempt);
   }
 
   private markDown(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
@@ -528,6 +558,63 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       runtime.heldDownUntil = undefined;
       this.emit('server-up', { server: runtime.config.name });
     }
+  }
+}
+
+/**
+ * One Access-Request as the transport needs it (an {@link ExchangeRequest}): builds the packet for the
+ * Identifier the transport chose and counts and reports each transmission. One object per exchange
+ * instead of a closure per callback.
+ */
+class AccessExchange implements ExchangeRequest {
+  readonly secret: Buffer;
+  readonly requireMessageAuthenticator: boolean;
+  readonly expectCodes = ACCESS_REPLY_CODES;
+  readonly timeout: number;
+  readonly retries: number;
+
+  constructor(
+    private readonly client: RadiusClient,
+    readonly runtime: ServerRuntime,
+    readonly username: string,
+    private readonly usernameBytes: Buffer,
+    private readonly password: Buffer,
+    private readonly chap: boolean,
+    private readonly state: Buffer | undefined,
+  ) {
+    const { config } = runtime;
+    this.secret = config.secret;
+    this.requireMessageAuthenticator = config.requireMessageAuthenticator;
+    this.timeout = config.timeout;
+    this.retries = config.retries;
+  }
+
+  build(identifier: number): { packet: Buffer; requestAuthenticator: Buffer } {
+    const { config } = this.runtime;
+    const requestAuthenticator = randomAuthenticator();
+    const user = encodeAttribute(Attr.UserName, this.usernameBytes);
+    const password = this.chap
+      ? chapAttribute(this.password, requestAuthenticator)
+      : encodeAttribute(Attr.UserPassword, hidePassword(this.password, config.secret, requestAuthenticator));
+    const attributes = this.state
+      ? Buffer.concat([user, password, config.attributes, this.state])
+      : Buffer.concat([user, password, config.attributes]);
+    const packet = encodeRequest({
+      code: Code.AccessRequest,
+      identifier,
+      requestAuthenticator,
+      attributes,
+      secret: config.secret,
+      messageAuthenticator: true,
+    });
+    return { packet, requestAuthenticator };
+  }
+
+  onSend(attempt: number): void {
+    const name = this.runtime.config.name;
+    if (attempt > 1) this.runtime.status.counters.retransmissions++;
+    if (debug.enabled) debug('%s: Access-Request for %o, transmission %d', name, this.username, attempt);
+    this.client.emit('request', { server: name, username: this.username, attempt });
   }
 }
 

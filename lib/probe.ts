@@ -180,7 +180,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
     if (verdict && !decisive) {
       decisive = { reason: verdict, drop: reason };
       // The reply settles it: end the pending exchange now rather than wait for the timeout.
-      destination.close();
+      void destination.close();
     }
   });
 
@@ -294,7 +294,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
       { ...dropped },
     );
   } finally {
-    destination.close();
+    await destination.close();
   }
 }
 

@@ -15,7 +15,8 @@
  *   after the other 255 were.
  * - **Retransmission.** The identical bytes go out `retries + 1` times from the same socket, at
  *   `k × timeout / (retries + 1)` ms after the first (k = 0 … retries); the request fails with `timeout`
- *   at `timeout` ms. A verified reply to any copy completes the request once.
+ *   at `timeout` ms. A verified reply to any copy completes the request once. One timer per socket, set
+ *   for the earliest due transmission or timeout among its requests, drives every schedule.
  * - **Drops.** A datagram that is not a verified reply to an outstanding request is dropped and reported
  *   through `onDrop` by reason; it never completes or fails a request. A reply that verifies against the
  *   last request that held its Identifier on that socket (answered, timed out or failed, however long
@@ -27,9 +28,10 @@
  *   that server address, on every socket, with `unreachable`; the sockets stay in use. A failed `connect()` or any other socket
  *   error fails them with `unreachable` or `socket` and retires the socket; the next request opens a
  *   fresh one.
- * - **Process lifetime.** Sockets are unref'd: only pending requests' timers keep the process alive, so it
- *   can exit without {@link Destination.close}. `close()` fails whatever is pending with `closed` and
- *   closes every socket.
+ * - **Process lifetime.** Sockets are unref'd, and a socket's timer runs only while it has requests
+ *   pending: only pending requests keep the process alive, so it can exit without
+ *   {@link Destination.close}. `close()` fails whatever is pending with `closed`, closes every socket and
+ *   resolves once they have closed.
  *
  * @internal
  */
@@ -100,20 +102,12 @@ interface Pending {
   /** Transmissions scheduled so far (sent, or queued while the socket connects). */
   scheduled: number;
   startedAt: number;
-  timer: NodeJS.Timeout | undefined;
-  dropped: DropCounts;
+  /** `performance.now()` when the next transmission is due, or the timeout once all are scheduled. */
+  due: number;
+  /** Datagrams dropped while this request waited; created on the first drop. */
+  dropped: DropCounts | undefined;
   resolve(result: ExchangeResult): void;
   reject(error: ExchangeError): void;
-}
-
-/**
- * The last request that held an Identifier and stopped waiting: a reply that verifies against it is a
- * duplicate (or late) reply. Only what verification needs is kept, never the packet or the request.
- */
-interface Finished {
-  requestAuthenticator: Buffer;
-  secret: Buffer;
-  requireMessageAuthenticator: boolean;
 }
 
 const IDENTIFIERS = 256;
@@ -130,8 +124,14 @@ function errorCode(err: unknown): string {
 class Channel {
   readonly socket: Socket;
   readonly pending: Array<Pending | undefined> = new Array<Pending | undefined>(IDENTIFIERS);
-  /** Identifier → the last request that held it (at most 256 entries). */
-  readonly finished = new Map<number, Finished>();
+  /**
+   * Identifier → the last request that held it and stopped waiting, for recognising duplicate (late)
+   * replies: only what verification needs, never the packet or the request (parallel arrays, so that
+   * finishing a request allocates nothing).
+   */
+  private readonly finishedAuthenticator: Array<Buffer | undefined> = new Array<Buffer | undefined>(IDENTIFIERS);
+  private readonly finishedSecret: Array<Buffer | undefined> = new Array<Buffer | undefined>(IDENTIFIERS);
+  private readonly finishedRequireMa: boolean[] = new Array<boolean>(IDENTIFIERS).fill(false);
   inFlight = 0;
   closed = false;
   private cursor = Math.floor(Math.random() * IDENTIFIERS);
@@ -139,6 +139,15 @@ class Channel {
   private connected = false;
   private remote: { address: string; port: number } | undefined;
   private readonly queue: Pending[] = [];
+  /**
+   * One timer per socket instead of one per request: it fires at the earliest `due` among the pending
+   * requests (or earlier), and {@link Channel.sweep} sends what is due and times out what is over. Cleared
+   * when nothing is in flight, so that only pending requests keep the process alive.
+   */
+  private timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` the timer is set to fire at (Infinity when unset). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly onTimer = (): void => this.sweep();
 
   constructor(
     private readonly owner: Destination,
@@ -187,22 +196,49 @@ class Channel {
   start(p: Pending): void {
     this.pending[p.identifier] = p;
     this.inFlight++;
+    this.step(p);
+    if (this.pending[p.identifier] === p && p.due < this.timerAt) this.arm(p.due);
+  }
+
+  /**
+   * The next step of `p`'s schedule: its next transmission, or the timeout once `retries + 1` went out.
+   * Absolute schedule (no drift under load): transmission k (from 0) at `startedAt + k × timeout /
+   * (retries + 1)`, the timeout at `startedAt + timeout`.
+   */
+  private step(p: Pending): void {
     const { timeout, retries } = p.request;
-    const interval = timeout / (retries + 1);
-    const tick = (): void => {
-      if (this.pending[p.identifier] !== p) return;
-      if (p.scheduled > retries) {
-        this.fail(p, new ExchangeError('timeout', p.dropped));
-        return;
-      }
-      p.scheduled++;
-      this.transmit(p);
-      if (this.pending[p.identifier] !== p) return; // failed synchronously
-      // Absolute schedule: no drift under load.
-      const due = p.startedAt + p.scheduled * interval;
-      p.timer = setTimeout(tick, Math.max(0, due - performance.now()));
-    };
-    tick();
+    if (p.scheduled > retries) {
+      this.fail(p, new ExchangeError('timeout', p.dropped ?? {}));
+      return;
+    }
+    p.scheduled++;
+    p.due = p.startedAt + (p.scheduled * timeout) / (retries + 1);
+    this.transmit(p);
+  }
+
+  /** Sets the timer to fire at `at` (a `performance.now()` time), replacing a later one. */
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(this.onTimer, Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  /** Steps every request whose `due` time has come, then sets the timer for the earliest one left. */
+  private sweep(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    if (this.closed) return;
+    const now = performance.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (let id = 0; id < IDENTIFIERS; id++) {
+      const p = this.pending[id];
+      if (p === undefined) continue;
+      // setTimeout fires on the event loop's millisecond clock, which may run up to 1 ms behind.
+      if (p.due <= now + 1) this.step(p);
+      if (this.closed) return;
+      if (this.pending[id] === p && p.due < next) next = p.due;
+    }
+    if (next !== Number.POSITIVE_INFINITY && next < this.timerAt) this.arm(next);
   }
 
   private transmit(p: Pending): void {
@@ -220,24 +256,26 @@ class Channel {
         // never as an 'error' event: it is about the server, not about this datagram.
         const code = errorCode(err);
         if (UNREACHABLE_CODES.has(code)) this.owner.unreachable(code);
-        else this.fail(p, new ExchangeError('socket', p.dropped, code));
+        else this.fail(p, new ExchangeError('socket', p.dropped ?? {}, code));
       });
     } catch (err) {
-      this.fail(p, new ExchangeError('socket', p.dropped, errorCode(err)));
+      this.fail(p, new ExchangeError('socket', p.dropped ?? {}, errorCode(err)));
     }
   }
 
   private release(p: Pending): void {
-    this.pending[p.identifier] = undefined;
+    const id = p.identifier;
+    this.pending[id] = undefined;
     this.inFlight--;
-    if (p.timer) clearTimeout(p.timer);
-    p.timer = undefined;
-    this.finished.set(p.identifier, {
-      requestAuthenticator: p.requestAuthenticator,
-      secret: p.request.secret,
-      requireMessageAuthenticator: p.request.requireMessageAuthenticator,
-    });
-    this.owner.channelIdle(this);
+    if (this.inFlight === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+    }
+    this.finishedAuthenticator[id] = p.requestAuthenticator;
+    this.finishedSecret[id] = p.request.secret;
+    this.finishedRequireMa[id] = p.request.requireMessageAuthenticator;
+    if (this.inFlight === 0) this.owner.channelIdle(this);
   }
 
   fail(p: Pending, error: ExchangeError): void {
@@ -247,14 +285,19 @@ class Channel {
   }
 
   private drop(reason: DropReason, p?: Pending): void {
-    if (p) p.dropped[reason] = (p.dropped[reason] ?? 0) + 1;
+    if (p) {
+      const dropped = (p.dropped ??= {});
+      dropped[reason] = (dropped[reason] ?? 0) + 1;
+    }
     this.owner.onDrop(reason);
   }
 
   /** True when `msg` is a verified reply to the request that last held `identifier` and stopped waiting. */
   private isLateReply(msg: Buffer, identifier: number): boolean {
-    const f = this.finished.get(identifier);
-    return f !== undefined && verifyReply(msg, f.requestAuthenticator, f.secret, f.requireMessageAuthenticator).ok;
+    const requestAuthenticator = this.finishedAuthenticator[identifier];
+    const secret = this.finishedSecret[identifier];
+    if (requestAuthenticator === undefined || secret === undefined) return false;
+    return verifyReply(msg, requestAuthenticator, secret, this.finishedRequireMa[identifier]!).ok;
   }
 
   private onMessage(msg: Buffer, address: string, port: number): void {
@@ -272,7 +315,7 @@ class Channel {
     }
     if (!p.request.expectCodes.includes(verdict.packet.code)) return this.drop('unexpected-code', p);
     this.release(p);
-    p.resolve({ packet: verdict.packet, rttMs: performance.now() - p.startedAt, dropped: p.dropped });
+    p.resolve({ packet: verdict.packet, rttMs: performance.now() - p.startedAt, dropped: p.dropped ?? {} });
   }
 
   /** A socket error; `fatal` (a failed connect) retires the socket even for an unreachable error. */
@@ -295,21 +338,30 @@ class Channel {
   failAll(reason: 'unreachable' | 'socket' | 'closed', detail?: string): void {
     this.queue.length = 0;
     for (const p of this.pending) {
-      if (p) this.fail(p, new ExchangeError(reason, p.dropped, detail));
+      if (p) this.fail(p, new ExchangeError(reason, p.dropped ?? {}, detail));
     }
   }
 
-  /** Fails everything pending with `closed` and closes the socket. Idempotent. */
-  close(): void {
-    if (this.closed) return;
+  /** Resolves once the socket has closed (its close callback ran). */
+  private closing: Promise<void> | undefined;
+
+  /** Fails everything pending with `closed` and closes the socket. Idempotent; resolves once it has closed. */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      try {
+        this.socket.close(() => resolve());
+      } catch {
+        resolve(); // already closed
+      }
+    });
     this.closed = true;
     this.failAll('closed');
-    this.finished.clear();
-    try {
-      this.socket.close();
-    } catch {
-      // already closed
-    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.finishedAuthenticator.fill(undefined);
+    this.finishedSecret.fill(undefined);
+    return this.closing;
   }
 }
 
@@ -319,6 +371,8 @@ class Channel {
  */
 export class Destination {
   private readonly channels: Channel[] = [];
+  /** Sockets being closed (surplus or broken ones, taken out of the pool), until their close callback. */
+  private readonly closingChannels = new Set<Promise<void>>();
   private closed = false;
 
   /**
@@ -353,8 +407,15 @@ export class Destination {
     const i = this.channels.indexOf(channel);
     if (i > 0) {
       this.channels.splice(i, 1);
-      channel.close();
+      this.closeChannel(channel);
     }
+  }
+
+  /** Closes a socket taken out of the pool; {@link Destination.close} waits for it. */
+  private closeChannel(channel: Channel): void {
+    const closing = channel.close();
+    this.closingChannels.add(closing);
+    void closing.then(() => this.closingChannels.delete(closing));
   }
 
   /** @internal An ICMP error on one socket: fails everything pending on every socket to this address. */
@@ -366,7 +427,7 @@ export class Destination {
   retire(channel: Channel): void {
     const i = this.channels.indexOf(channel);
     if (i >= 0) this.channels.splice(i, 1);
-    channel.close();
+    this.closeChannel(channel);
   }
 
   /**
@@ -409,17 +470,21 @@ export class Destination {
         attempts: 0,
         scheduled: 0,
         startedAt: performance.now(),
-        timer: undefined,
-        dropped: {},
+        due: 0,
+        dropped: undefined,
         resolve,
         reject,
       });
     });
   }
 
-  /** Rejects everything pending with `closed` and closes the sockets. Idempotent. */
-  close(): void {
+  /**
+   * Rejects everything pending with `closed` and closes the sockets. Idempotent. Resolves once every
+   * socket has closed (their close callbacks ran), including surplus ones closed earlier.
+   */
+  close(): Promise<void> {
     this.closed = true;
-    for (const c of this.channels.splice(0)) c.close();
+    for (const c of this.channels.splice(0)) this.closingChannels.add(c.close());
+    return Promise.all(this.closingChannels).then(() => undefined);
   }
 }

@@ -160,7 +160,10 @@ export function encodeRequest(args: {
   const maLength = args.messageAuthenticator ? 18 : 0;
   const length = HEADER_LENGTH + maLength + args.attributes.length;
   if (length > MAX_PACKET_LENGTH) throw new RangeError(`packet would be ${length} bytes; the limit is 4096`);
-  const packet = Buffer.alloc(length);
+  if (args.requestAuthenticator.length !== 16) throw new RangeError('the Request Authenticator must be 16 bytes');
+  // Every byte is written below (the Message-Authenticator value zeroed before signing), so the buffer
+  // may come from Node's pool: no ArrayBuffer of its own per request.
+  const packet = Buffer.allocUnsafe(length);
   packet[0] = args.code;
   packet[1] = args.identifier;
   packet.writeUInt16BE(length, 2);
@@ -169,6 +172,7 @@ export function encodeRequest(args: {
   if (args.messageAuthenticator) {
     packet[offset] = Attr.MessageAuthenticator;
     packet[offset + 1] = 18;
+    packet.fill(0, offset + 2, offset + maLength);
     offset += maLength;
   }
   args.attributes.copy(packet, offset);
