@@ -11,13 +11,12 @@
  * REQUIRE_FREERADIUS=1).
  */
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { describeRequiring, findProgram } from './requirements';
+import { describeRequiring, findProgram, killOnExit } from './requirements';
 
 /* ------------------------------------------------------------------------ */
 /* Locating FreeRADIUS                                                      */
@@ -239,22 +238,6 @@ const TEMPLATE_DIR: string =
 const START_TIMEOUT_MS = 15_000;
 const KILL_AFTER_MS = 3_000;
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-}
 
 /**
  * Quote a value as a FreeRADIUS 3 single-quoted config string. In that
@@ -319,7 +302,6 @@ interface Attempt {
 async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attempt> {
   const bin = FREERADIUS_BIN;
   if (!bin) throw new Error('freeradius is not installed (no freeradius/radiusd binary found)');
-  installExitHook();
 
   const port = await freeUdpPort();
   const dir = await mkdtemp(join(tmpdir(), 'passport-radius-freeradius-'));
@@ -334,7 +316,7 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
   });
-  running.add(child);
+  killOnExit(child);
 
   let out = '';
   let exited = false;
@@ -352,14 +334,12 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
   const exitPromise = new Promise<void>((done) => {
     child.once('exit', () => {
       exited = true;
-      running.delete(child);
       notify();
       done();
     });
     child.once('error', (err) => {
       out += `\n[spawn error] ${err.message}\n`;
       exited = true;
-      running.delete(child);
       notify();
       done();
     });
@@ -401,7 +381,6 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
       }
       child.stdout?.destroy();
       child.stderr?.destroy();
-      running.delete(child);
       await rm(dir, { recursive: true, force: true });
     })();
     return stopping;

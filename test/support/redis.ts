@@ -16,7 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
-import { describeRequiring, findProgram } from './requirements';
+import { describeRequiring, findProgram, killOnExit } from './requirements';
 
 function findRedisServer(): string | undefined {
   return findProgram('REDIS_SERVER_BIN', ['redis-server'], ['/usr/bin', '/usr/sbin', '/usr/local/bin', '/opt/homebrew/bin']);
@@ -56,16 +56,6 @@ export interface RedisServer {
 }
 
 const START_TIMEOUT_MS = 10_000;
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
 
 interface Proc {
   child: ChildProcess;
@@ -74,13 +64,12 @@ interface Proc {
 }
 
 async function spawnRedis(bin: string, port: number, dir: string, out: { text: string }): Promise<Proc> {
-  installExitHook();
   const child = spawn(
     bin,
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--protected-mode', 'yes', '--loglevel', 'notice'],
     { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
   );
-  running.add(child);
+  killOnExit(child);
   let exited = false;
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer): void => {
@@ -92,7 +81,6 @@ async function spawnRedis(bin: string, port: number, dir: string, out: { text: s
   const exitedPromise = new Promise<void>((resolve) => {
     const done = (): void => {
       exited = true;
-      running.delete(child);
       for (const w of [...waiters]) w();
       resolve();
     };

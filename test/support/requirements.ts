@@ -2,6 +2,7 @@
  * Suites that need a program installed on the machine (FreeRADIUS, redis-server, Chromium): find it,
  * and run the suite, skip it with a visible notice, or — when the environment asks for it (CI) — fail.
  */
+import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
@@ -71,4 +72,26 @@ export function describeRequiring(requirement: Requirement, title: string, fn: (
     console.warn(`\n  [notice] ${what} is not installed: skipping ${skipping} (${install}, or set ${requireVar}=1 to make this an error).\n`);
   }
   describe.skip(title, fn);
+}
+
+const children = new Set<ChildProcess>();
+
+/**
+ * Kills `child` with SIGKILL if this process exits while it still runs (a test that failed before its
+ * `stop()`), and forgets it once it has exited.
+ */
+export function killOnExit(child: ChildProcess): void {
+  if (children.size === 0 && !process.listeners('exit').includes(killChildren)) process.on('exit', killChildren);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
+function killChildren(): void {
+  for (const child of children) {
+    try {
+      child.kill('SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }
