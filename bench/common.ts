@@ -187,3 +187,14 @@ function wrap(proc: ChildProcess): Child {
 export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));
 }
+
+/** Runs a bench child script's `main`: exit 0 when it resolves, print the error and exit 1 when it fails. */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+}

@@ -10,7 +10,7 @@
  * Access-Accept counts as an error.
  */
 import { parseArgs } from 'node:util';
-import { PASSWORD, percentile, SECRET, USERNAME, type LoadResult } from './common';
+import { PASSWORD, percentile, runMain, SECRET, USERNAME, type LoadResult } from './common';
 import { createDriver } from './drivers';
 import { runLoop } from './loop';
 
@@ -66,10 +66,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

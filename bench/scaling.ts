@@ -13,7 +13,7 @@
  */
 import { readdirSync, readlinkSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { countFds, PASSWORD, percentile, SECRET, sleep, USERNAME } from './common';
+import { countFds, PASSWORD, percentile, runMain, SECRET, sleep, USERNAME } from './common';
 import { createDriver, type Driver } from './drivers';
 import { runLoop } from './loop';
 
@@ -132,10 +132,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runMain(main);

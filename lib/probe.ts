@@ -125,7 +125,7 @@ const DECISIVE: Partial<Record<DropReason, ProbeFailureReason>> = {
  *
  * ```ts
  * const result = await probe({ name: 'corp', address: 'radius.corp:1812', secret, attributes: { 'NAS-Identifier': 'console' } });
- * if (result.status === 'failed') console.error(result.reason, result.message);
+ * if (result.status === 'failed') logger.warn(`RADIUS server corp: ${result.message}`);
  * ```
  *
  * @param server - the server, as in the strategy's `servers` (its `timeout` is the default total time).

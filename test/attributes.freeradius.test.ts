@@ -13,11 +13,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import express from 'express';
 import session, { MemoryStore } from 'express-session';
-import passport from 'passport';
 import request from 'supertest';
 import { RadiusStrategy, type RadiusProfile, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
 import { decodeAttributes, loadDictionaries, loadedDictionaryFiles } from '../lib/protocol/dictionary';
-import { buildApp, closeAll } from './support/app';
+import { buildApp, closeAll, passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 
 const NAS = { 'NAS-Identifier': 'passport-test' };
@@ -148,10 +147,7 @@ describeFreeRadius('Reply attributes in the profile (FreeRADIUS)', function () {
 
     it("works with Passport's own sign-in, successRedirect and keepSessionInfo", async () => {
       const strategy = new RadiusStrategy({ servers: [server()], applySessionTimeout: true, holdDown: 0 });
-      const pp = new passport.Passport();
-      pp.use(strategy);
-      pp.serializeUser((user, done) => done(null, user));
-      pp.deserializeUser((user: Express.User, done) => done(null, user));
+      const pp = passportFor(strategy);
       const app = express();
       app.use(express.urlencoded({ extended: false }));
       app.use(session({ secret: 't', resave: false, saveUninitialized: false, store: new MemoryStore() }));

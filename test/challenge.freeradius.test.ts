@@ -4,11 +4,10 @@
 import { strict as assert } from 'node:assert';
 import express from 'express';
 import session from 'express-session';
-import passport from 'passport';
 import request from 'supertest';
 import { RadiusStrategy, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
-import { buildApp, closeAll } from './support/app';
+import { buildApp, closeAll, passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 
 const NAS = { 'NAS-Identifier': 'passport-test' };
@@ -274,10 +273,7 @@ describe('RadiusStrategy with challenges from another strategy', () => {
       new RadiusStrategy({ name: 'radius-admin', servers: [{ name: 'primary', address: admin.address, secret: 's', attributes: NAS }], challengeURL: '/c' }),
     ];
     try {
-      const pp = new passport.Passport();
-      for (const s of strategies) pp.use(s);
-      pp.serializeUser((user, done) => done(null, user));
-      pp.deserializeUser((user: Express.User, done) => done(null, user));
+      const pp = passportFor(...strategies);
       const web = express();
       web.use(express.urlencoded({ extended: false }));
       web.use(session({ secret: 't', resave: false, saveUninitialized: false }));

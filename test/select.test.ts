@@ -5,11 +5,10 @@
 import { strict as assert } from 'node:assert';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
-import passport from 'passport';
 import request from 'supertest';
 import { RadiusStrategy, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
-import { buildApp, closeAll } from './support/app';
+import { buildApp, closeAll, passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 
 const NAS = { 'NAS-Identifier': 'passport-test' };
@@ -171,10 +170,7 @@ describeFreeRadius('Choosing servers per request (FreeRADIUS + RadiusTestServer)
     it("goes to the issuing server even when the route's servers option names another", async () => {
       const strategy = new RadiusStrategy({ servers, challengeURL: '/login/challenge', holdDown: 0 });
       strategy.client.on('request', (e) => sent.push(`${e.server}:${e.username}`));
-      const pp = new passport.Passport();
-      pp.use(strategy);
-      pp.serializeUser((user, done) => done(null, user));
-      pp.deserializeUser((user: Express.User, done) => done(null, user));
+      const pp = passportFor(strategy);
       const web = express();
       web.use(express.urlencoded({ extended: false }));
       web.use(session({ secret: 't', resave: false, saveUninitialized: false }));

@@ -17,6 +17,15 @@ export interface TestApp {
 
 const strategies: RadiusStrategy[] = [];
 
+/** A Passport instance of its own using `strategies`, keeping the whole user object in the session. */
+export function passportFor(...using: RadiusStrategy[]): passport.Authenticator {
+  const pp = new passport.Passport();
+  for (const s of using) pp.use(s);
+  pp.serializeUser((user, done) => done(null, user));
+  pp.deserializeUser((user: Express.User, done) => done(null, user));
+  return pp;
+}
+
 /** Closes every strategy built by {@link buildApp}. */
 export async function closeAll(): Promise<void> {
   await Promise.all(strategies.splice(0).map((s) => s.close()));
@@ -34,10 +43,7 @@ export function buildApp(
   const strategy = new RadiusStrategy({ holdDown: 0, ...options }, verify);
   strategies.push(strategy);
   const store = new MemoryStore();
-  const pp = new passport.Passport();
-  pp.use(strategy);
-  pp.serializeUser((user, done) => done(null, user));
-  pp.deserializeUser((user: Express.User, done) => done(null, user));
+  const pp = passportFor(strategy);
   const app = express();
   app.use(express.urlencoded({ extended: false }));
   app.use(express.json());
