@@ -15,6 +15,8 @@ export type {
   VerifyFunctionWithRequest,
   VerifyDone,
 } from './strategy';
+export { optionsFromEnv } from './env';
+export type { Environment } from './env';
 export { RadiusClient } from './client';
 export type {
   AuthResult,

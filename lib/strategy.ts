@@ -10,6 +10,7 @@ import createDebug from 'debug';
 import { readPending, type PendingChallenge, type SessionLike } from './challenge';
 import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
 import { RadiusConfigError, RadiusSessionError } from './errors';
+import { optionsFromEnv } from './env';
 import { CLIENT_KEYS, checkKnownKeys, type RadiusClientOptions } from './options';
 import { buildProfile, type RadiusProfile } from './profile';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
@@ -183,12 +184,37 @@ export class RadiusStrategy extends PassportStrategy {
   private readonly claimed = new Map<string, number>();
   private readonly applySessionTimeout: boolean;
 
+  /**
+   * Reads the servers from the environment ({@link optionsFromEnv}); the {@link RadiusProfile} becomes `req.user`.
+   * @throws TypeError naming the environment variable that is missing or malformed.
+   */
+  constructor();
+  /**
+   * Reads the servers from the environment ({@link optionsFromEnv}).
+   * @param verify - turns the profile into your user.
+   * @throws TypeError naming the environment variable that is missing or malformed.
+   */
+  constructor(verify: VerifyFunction);
   /** @param verify - optional; without it the {@link RadiusProfile} becomes `req.user`. */
   constructor(options: RadiusStrategyOptions, verify?: VerifyFunction);
   /** @param verify - called with `req` first. */
   constructor(options: RadiusStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
-  constructor(options: RadiusStrategyOptions | RadiusStrategyOptionsWithRequest, verify?: VerifyFunction | VerifyFunctionWithRequest) {
+  constructor(
+    optionsOrVerify?: RadiusStrategyOptions | RadiusStrategyOptionsWithRequest | VerifyFunction,
+    verifyArgument?: VerifyFunction | VerifyFunctionWithRequest,
+  ) {
     super();
+    // No options (nothing, or only a verify callback): the environment configures the servers. Chosen
+    // by the first argument's type, never by counting arguments.
+    let options: RadiusStrategyOptions | RadiusStrategyOptionsWithRequest;
+    let verify = verifyArgument;
+    if (optionsOrVerify === undefined || typeof optionsOrVerify === 'function') {
+      check(verifyArgument === undefined, 'without options, the verify callback is the only argument');
+      options = optionsFromEnv();
+      verify = optionsOrVerify;
+    } else {
+      options = optionsOrVerify;
+    }
     check(typeof options === 'object' && options !== null, 'options must be an object');
     check(verify === undefined || typeof verify === 'function', 'verify must be a function');
     check(!(options.passReqToCallback === true && verify === undefined), 'passReqToCallback requires a verify callback');
