@@ -30,7 +30,16 @@ export type {
 } from './client';
 export type { RadiusClientOptions, RadiusServerOptions, RadiusProtocol } from './options';
 export { probe } from './probe';
-export type { ProbeResult, ProbeReachable, ProbeFailed, ProbeFailureReason, ProbeMethod, ProbeOptions } from './probe';
+export type {
+  ProbeResult,
+  ProbeReachable,
+  ProbeFailed,
+  ProbeFailureReason,
+  ProbeMethod,
+  ProbeOptions,
+  ProbeWarning,
+  ProbeWarningCode,
+} from './probe';
 export type { RadiusProfile } from './profile';
 export { getChallenge } from './challenge';
 export type { ChallengeInfo, PendingChallenge } from './challenge';

@@ -17,16 +17,29 @@
  *    proves a wrong secret. No credential is in it: the user name and password are random.
  *
  * A reply that fails verification ends the probe at once with its reason. A reply is never taken for a
- * success unless fully verified (RFC 2865 §3, RFC 3579 §3.2) — the transport does all of that.
+ * success unless its Response Authenticator (RFC 2865 §3) and any Message-Authenticator (RFC 3579 §3.2)
+ * verify — the transport checks both. The probe then judges what the transport cannot:
+ *
+ * - **Which reply types are signed.** The probe asks the transport for replies with or without a
+ *   Message-Authenticator and decides itself, because servers sign them differently: FreeRADIUS answers
+ *   Status-Server through `Autz-Type Status-Server` only, so an admin who signs Access replies in
+ *   `authorize` still gets unsigned Status-Server replies (so does radsecproxy). An unsigned, verified
+ *   Status-Server reply is therefore not conclusive: the signed Access-Request follows (with the time left),
+ *   and its signed reply makes the server Reachable with a warning. Only when the Access reply is unsigned
+ *   too is it `missing-message-authenticator`. The probe signs nobody in, so looking at an unsigned reply
+ *   is safe here; the strategy and the client still drop them.
+ * - **The reply's type.** A verified reply that does not answer the request (an Accounting-Response from
+ *   the accounting port, a CoA-ACK…) ends the probe with `unexpected-reply`, naming what answered.
  */
 import { randomBytes } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 import type { DropReason } from './errors';
 import { normalizeServer, type NormalizedServer, type RadiusServerOptions } from './options';
 import { Attr, Code, chapPassword, encodeAttribute, encodeRequest, hidePassword } from './protocol/packet';
-import { Destination, ExchangeError, type DropCounts } from './transport';
+import { Destination, ExchangeError, type DropCounts, type ExchangeResult } from './transport';
 
 const debug = createDebug('passport-radius:probe');
 
@@ -39,10 +52,15 @@ const debug = createDebug('passport-radius:probe');
  * - `'timeout'`: no reply at all (a firewall, the app not registered as a client, or a wrong shared secret:
  *   servers silently drop requests signed with a wrong secret).
  * - `'bad-secret'`: a reply came whose Response Authenticator failed: the shared secrets differ.
- * - `'missing-message-authenticator'`: a reply came, correctly authenticated, but without the
- *   Message-Authenticator that `requireMessageAuthenticator` demands (RFC 3579 §3.2, CVE-2024-3596).
+ * - `'missing-message-authenticator'`: the reply to the Access-Request came, correctly authenticated, but
+ *   without the Message-Authenticator that `requireMessageAuthenticator` demands (RFC 3579 §3.2,
+ *   CVE-2024-3596); or Status-Server was answered unsigned and the Access-Request not at all. The message
+ *   names each unsigned reply type and where it is fixed.
  * - `'malformed-reply'`: a reply came that is not a well-formed RADIUS packet, or whose Message-Authenticator
  *   is wrong although its Response Authenticator is right.
+ * - `'unexpected-reply'`: a verified reply came that does not answer an Access-Request or Status-Server,
+ *   e.g. an Accounting-Response (RFC 2866): the address is the server's accounting port (1813), not its
+ *   authentication port (1812).
  */
 export type ProbeFailureReason =
   | 'dns'
@@ -50,7 +68,28 @@ export type ProbeFailureReason =
   | 'timeout'
   | 'bad-secret'
   | 'missing-message-authenticator'
-  | 'malformed-reply';
+  | 'malformed-reply'
+  | 'unexpected-reply';
+
+/**
+ * Why a Reachable server still needs attention.
+ *
+ * - `'unsigned-status-server-reply'`: the Status-Server reply carried no Message-Authenticator, while the
+ *   Access replies did (sign-in works). Monitoring that relies on Status-Server would refuse it.
+ *   FreeRADIUS 3.2: sign it in `Autz-Type Status-Server` (see the warning's message).
+ * - `'unsigned-request-answered'`: only the Access-Request without a Message-Authenticator was answered:
+ *   the server does not require one from this client, which weakens it against forged requests
+ *   (CVE-2024-3596). FreeRADIUS: `require_message_authenticator = yes` in the client entry.
+ */
+export type ProbeWarningCode = 'unsigned-status-server-reply' | 'unsigned-request-answered';
+
+/** Something to fix on a server that is reachable anyway. */
+export interface ProbeWarning {
+  /** Which problem; see {@link ProbeWarningCode}. */
+  code: ProbeWarningCode;
+  /** One sentence for people: what was seen and where it is fixed. Holds no secret, password or State. */
+  message: string;
+}
 
 /** The request that produced the result: Status-Server (RFC 5997) or the Access-Request fallback. */
 export type ProbeMethod = 'status-server' | 'access-request';
@@ -64,8 +103,8 @@ interface ProbeResultBase {
   /** The last request sent (for `'dns'`, the one that would have been first: `'status-server'`). */
   method: ProbeMethod;
   /**
-   * One sentence for people: `'Reachable (3 ms, status-server)'`, or what failed and what to check. Holds no
-   * secret, password or State.
+   * One sentence for people: `'Reachable (3 ms, status-server)'` (followed by `'; warning: …'` for each of
+   * `warnings`), or what failed and what to check. Holds no secret, password or State.
    */
   message: string;
   /** Replies dropped during the probe, by reason. */
@@ -85,6 +124,8 @@ export interface ProbeReachable extends ProbeResultBase {
    * require one from this client, which weakens it against forged requests (CVE-2024-3596).
    */
   unsignedRequestAnswered: boolean;
+  /** What to fix although the server is reachable, in the order found; empty when nothing. */
+  warnings: ProbeWarning[];
 }
 
 /** The server could not be shown reachable; `reason` says why. */
@@ -95,6 +136,8 @@ export interface ProbeFailed extends ProbeResultBase {
   reason: ProbeFailureReason;
   /** Never set on failure (lets `result.rttMs` be read without narrowing). */
   rttMs?: undefined;
+  /** Never set on failure (lets `result.warnings` be read without narrowing); `message` says it all. */
+  warnings?: undefined;
   /** Extra detail, e.g. the DNS or socket error code (`'ENOTFOUND'`, `'ECONNREFUSED'`). */
   detail?: string;
 }
@@ -111,12 +154,52 @@ export interface ProbeOptions {
   timeout?: number;
 }
 
-/** Drop reasons that prove something about the server; anything else (stray, duplicate) is ignored. */
+/**
+ * Drop reasons that prove something about the server; anything else (stray, duplicate) is ignored. The probe
+ * takes replies with or without Message-Authenticator from the transport and judges that itself, so
+ * `missing-message-authenticator` is not among them.
+ */
 const DECISIVE: Partial<Record<DropReason, ProbeFailureReason>> = {
   'bad-response-authenticator': 'bad-secret',
-  'missing-message-authenticator': 'missing-message-authenticator',
   'bad-message-authenticator': 'malformed-reply',
   malformed: 'malformed-reply',
+};
+
+/** Every packet code: the probe names an unexpected one rather than let the transport drop it unseen. */
+const ANY_CODE: readonly number[] = Array.from({ length: 256 }, (_, code) => code);
+
+/** Codes that answer each request (RFC 2865 §4, RFC 5997 §3). */
+const ANSWERS: Record<ProbeMethod, readonly number[]> = {
+  'status-server': [Code.AccessAccept, Code.AccessReject],
+  'access-request': [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
+};
+
+/** Names of the packet codes other servers and ports send (RFC 2865, 2866, 5176, 5997). */
+const CODE_NAMES: Readonly<Record<number, string>> = {
+  1: 'Access-Request',
+  2: 'Access-Accept',
+  3: 'Access-Reject',
+  4: 'Accounting-Request',
+  5: 'Accounting-Response',
+  11: 'Access-Challenge',
+  12: 'Status-Server',
+  13: 'Status-Client',
+  40: 'Disconnect-Request',
+  41: 'Disconnect-ACK',
+  42: 'Disconnect-NAK',
+  43: 'CoA-Request',
+  44: 'CoA-ACK',
+  45: 'CoA-NAK',
+};
+
+/** Where FreeRADIUS 3.2 (Debian/Ubuntu: /etc/freeradius/3.0) signs each reply type; see README "Registering…". */
+const FIX = {
+  access:
+    'Access replies: FreeRADIUS 3.2, sites-enabled/default, first line of the authorize section: ' +
+    'update reply { &Message-Authenticator := 0x00 }',
+  statusServer:
+    'Status-Server replies: FreeRADIUS 3.2, sites-enabled/default, in the authorize section: ' +
+    'Autz-Type Status-Server { update reply { &Message-Authenticator := 0x00 } ok }',
 };
 
 /**
@@ -185,109 +268,163 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
   });
 
   const share = Math.max(1, Math.floor(total / 3));
+  const started = performance.now();
   const userName = encodeAttribute(Attr.UserName, Buffer.from(`passport-radius-probe-${randomBytes(12).toString('hex')}`, 'utf8'));
   const password = randomBytes(16);
-  const accessRequest = (signed: boolean) => ({
-    build: (identifier: number) => {
-      const requestAuthenticator = randomBytes(16);
-      const credential =
-        config.protocol === 'chap'
-          ? encodeAttribute(Attr.ChapPassword, chapPassword(randomBytes(1)[0]!, password, requestAuthenticator))
-          : encodeAttribute(Attr.UserPassword, hidePassword(password, config.secret, requestAuthenticator));
-      const attributes = Buffer.concat([userName, credential, config.attributes]);
-      const packet = encodeRequest({ code: Code.AccessRequest, identifier, requestAuthenticator, attributes, secret: config.secret, messageAuthenticator: signed });
-      return { packet, requestAuthenticator };
-    },
-    expectCodes: [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
-    retries: config.retries,
-  });
-  const attempts: Array<{ method: ProbeMethod; signed: boolean; run: () => ReturnType<Destination['exchange']> }> = [
+  const accessRequest = (signed: boolean, timeout: number): Promise<ExchangeResult> =>
+    destination.exchange({
+      build: (identifier: number) => {
+        const requestAuthenticator = randomBytes(16);
+        const credential =
+          config.protocol === 'chap'
+            ? encodeAttribute(Attr.ChapPassword, chapPassword(randomBytes(1)[0]!, password, requestAuthenticator))
+            : encodeAttribute(Attr.UserPassword, hidePassword(password, config.secret, requestAuthenticator));
+        const attributes = Buffer.concat([userName, credential, config.attributes]);
+        const packet = encodeRequest({ code: Code.AccessRequest, identifier, requestAuthenticator, attributes, secret: config.secret, messageAuthenticator: signed });
+        return { packet, requestAuthenticator };
+      },
+      secret: config.secret,
+      // The probe judges signing and the reply's type itself (see the module notes).
+      requireMessageAuthenticator: false,
+      expectCodes: ANY_CODE,
+      timeout,
+      retries: config.retries,
+      onSend: (attempt: number) =>
+        debug('%s: Access-Request (%s Message-Authenticator) to %s, transmission %d', config.name, signed ? 'with' : 'without', where, attempt),
+    });
+  const statusServer = (): Promise<ExchangeResult> =>
+    destination.exchange({
+      build: (identifier) => {
+        const requestAuthenticator = randomBytes(16);
+        const packet = encodeRequest({
+          code: Code.StatusServer,
+          identifier,
+          requestAuthenticator,
+          attributes: config.attributes,
+          secret: config.secret,
+          messageAuthenticator: true,
+        });
+        return { packet, requestAuthenticator };
+      },
+      secret: config.secret,
+      requireMessageAuthenticator: false,
+      expectCodes: ANY_CODE,
+      timeout: share,
+      // RFC 5997: Status-Server is not retransmitted; a lost one is simply unanswered.
+      retries: 0,
+      onSend: () => debug('%s: Status-Server to %s', config.name, where),
+    });
+
+  let method: ProbeMethod = 'status-server';
+  /** A verified Status-Server reply came without the Message-Authenticator this server's options require. */
+  let unsignedStatusReply = false;
+
+  /** Judges a verified reply: a result, or undefined to go on with the next request. */
+  const judge = ({ packet, rttMs }: ExchangeResult, signedRequest: boolean): ProbeResult | undefined => {
+    if (!ANSWERS[method].includes(packet.code)) {
+      const name = CODE_NAMES[packet.code] ?? `a packet of code ${packet.code}`;
+      return failed(method, 'unexpected-reply', unexpectedReplyMessage(packet.code, name, method, where), { ...dropped }, name);
+    }
+    const signedReply = packet.attributes.some((attribute) => attribute.type === Attr.MessageAuthenticator);
+    if (!signedReply && config.requireMessageAuthenticator) {
+      if (method === 'status-server') {
+        // Not conclusive: FreeRADIUS signs Status-Server replies apart from Access replies (module notes).
+        debug('%s: Status-Server reply without Message-Authenticator; trying an Access-Request', config.name);
+        unsignedStatusReply = true;
+        return undefined;
+      }
+      return failed(method, 'missing-message-authenticator', unsignedRepliesMessage(where, unsignedStatusReply ? ['Status-Server', 'Access-Request'] : ['Access-Request']), {
+        ...dropped,
+      });
+    }
+    const warnings: ProbeWarning[] = [];
+    if (unsignedStatusReply) {
+      warnings.push({
+        code: 'unsigned-status-server-reply',
+        message:
+          'the Status-Server reply had no Message-Authenticator (Access replies are signed, so sign-in works; ' +
+          `monitoring by Status-Server would refuse it) — sign it too: ${FIX.statusServer}`,
+      });
+    }
+    if (!signedRequest) {
+      warnings.push({
+        code: 'unsigned-request-answered',
+        message:
+          'the server answered only a request without Message-Authenticator — it should require one ' +
+          '(FreeRADIUS: require_message_authenticator = yes in the client entry, clients.conf)',
+      });
+    }
+    const ms = Math.max(0, Math.round(rttMs));
+    debug('%s: reachable in %d ms (%s), %d warning(s)', config.name, ms, method, warnings.length);
+    return {
+      ...base,
+      status: 'reachable',
+      method,
+      rttMs,
+      unsignedRequestAnswered: !signedRequest,
+      warnings,
+      message: `Reachable (${ms} ms, ${method})${warnings.map((w) => `; warning: ${w.message}`).join('')}`,
+      dropped: { ...dropped },
+    };
+  };
+
+  /** A failed exchange: a result, or undefined when it timed out (go on). */
+  const judgeError = (err: unknown): ProbeResult | undefined => {
+    if (!(err instanceof ExchangeError)) throw err;
+    if (decisive) return failed(method, decisive.reason, decisiveMessage(decisive.reason, decisive.drop, where), { ...dropped });
+    if (err.reason === 'unreachable' || err.reason === 'socket') {
+      return failed(
+        method,
+        'unreachable',
+        `${where} is unreachable (${err.detail ?? err.reason}): nothing is listening there — check the port ` +
+          '(RADIUS authentication is UDP 1812) and that the RADIUS service is running',
+        { ...dropped },
+        err.detail,
+      );
+    }
+    if (err.reason === 'closed') throw err;
+    return undefined; // 'timeout'
+  };
+
+  const steps: Array<{ method: ProbeMethod; signed: boolean; run: () => Promise<ExchangeResult> }> = [
+    { method: 'status-server', signed: true, run: statusServer },
     {
-      method: 'status-server',
+      method: 'access-request',
       signed: true,
-      run: () =>
-        destination.exchange({
-          build: (identifier) => {
-            const requestAuthenticator = randomBytes(16);
-            const packet = encodeRequest({
-              code: Code.StatusServer,
-              identifier,
-              requestAuthenticator,
-              attributes: config.attributes,
-              secret: config.secret,
-              messageAuthenticator: true,
-            });
-            return { packet, requestAuthenticator };
-          },
-          secret: config.secret,
-          requireMessageAuthenticator: config.requireMessageAuthenticator,
-          // RFC 5997 §3: Access-Accept; a verified Access-Reject proves reachability just as well.
-          expectCodes: [Code.AccessAccept, Code.AccessReject],
-          timeout: share,
-          // RFC 5997: Status-Server is not retransmitted; a lost one is simply unanswered.
-          retries: 0,
-          onSend: () => debug('%s: Status-Server to %s', config.name, where),
-        }),
+      // After an unsigned Status-Server reply the server is known to answer: this request gets the time left.
+      run: () => accessRequest(true, unsignedStatusReply ? Math.max(1, Math.floor(total - (performance.now() - started))) : share),
     },
-    ...[true, false].map((signed) => ({
-      method: 'access-request' as const,
-      signed,
-      run: () =>
-        destination.exchange({
-          ...accessRequest(signed),
-          secret: config.secret,
-          requireMessageAuthenticator: config.requireMessageAuthenticator,
-          timeout: share,
-          onSend: (attempt: number) =>
-            debug('%s: Access-Request (%s Message-Authenticator) to %s, transmission %d', config.name, signed ? 'with' : 'without', where, attempt),
-        }),
-    })),
+    { method: 'access-request', signed: false, run: () => accessRequest(false, share) },
   ];
 
   try {
-    let method: ProbeMethod = 'status-server';
-    for (const attempt of attempts) {
-      method = attempt.method;
+    for (const step of steps) {
+      // The unsigned request only finds servers that answer nothing else; this one answered Status-Server.
+      if (!step.signed && unsignedStatusReply) break;
+      method = step.method;
+      let result: ProbeResult | undefined;
       try {
-        const { rttMs } = await attempt.run();
-        const ms = Math.max(0, Math.round(rttMs));
-        debug('%s: reachable in %d ms (%s)', config.name, ms, method);
-        return {
-          ...base,
-          status: 'reachable',
-          method,
-          rttMs,
-          unsignedRequestAnswered: !attempt.signed,
-          message: `Reachable (${ms} ms, ${method})${
-            attempt.signed
-              ? ''
-              : '; note: the server answered only a request without Message-Authenticator — it should require one ' +
-                '(FreeRADIUS: require_message_authenticator = yes in the client entry)'
-          }`,
-          dropped: { ...dropped },
-        };
+        result = judge(await step.run(), step.signed);
       } catch (err) {
-        if (!(err instanceof ExchangeError)) throw err;
-        if (decisive) return failed(method, decisive.reason, decisiveMessage(decisive.reason, decisive.drop, where), { ...dropped });
-        if (err.reason === 'unreachable' || err.reason === 'socket') {
-          return failed(
-            method,
-            'unreachable',
-            `${where} is unreachable (${err.detail ?? err.reason}): nothing is listening there — check the port ` +
-              '(RADIUS authentication is UDP 1812) and that the RADIUS service is running',
-            { ...dropped },
-            err.detail,
-          );
-        }
-        if (err.reason === 'closed') throw err;
-        // 'timeout': try the next request.
+        result = judgeError(err);
       }
+      if (result) return result;
+    }
+    if (unsignedStatusReply) {
+      return failed(
+        method,
+        'missing-message-authenticator',
+        `${where} answered Status-Server with the right shared secret but without a Message-Authenticator, and did ` +
+          `not answer the signed Access-Request within ${total} ms (a proxy whose home servers are down? see the ` +
+          `server's log). Sign the Status-Server replies — ${FIX.statusServer} — or make the Access-Request answered`,
+        { ...dropped },
+      );
     }
     return failed(
       method,
       'timeout',
       `no reply from ${where} within ${total} ms (Status-Server, then Access-Request with and without ` +
-        `Message-Authenticator): check that UDP ${config.port} is open in firewalls between here and the server, ` +
+        `Message-Authenticator): ${accountingPortHint(config.port)}check that UDP ${config.port} is open in firewalls between here and the server, ` +
         'that this machine is registered as a client (NAS) on the server with this address, the shared secret ' +
         '(a wrong one is a likely cause: servers silently drop requests signed with it — FreeRADIUS logs ' +
         '"invalid Message-Authenticator"), and that the NAS-Identifier matches the server\'s configuration',
@@ -298,18 +435,42 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
   }
 }
 
+/** Ports that are accounting ports by convention (RFC 2866 §3: 1813; the old 1646). */
+function accountingPortHint(port: number): string {
+  return port === 1813 || port === 1646
+    ? `port ${port} is usually the accounting port (RADIUS authentication is UDP ${port === 1813 ? 1812 : 1645}); `
+    : '';
+}
+
+function unexpectedReplyMessage(code: number, name: string, method: ProbeMethod, where: string): string {
+  const asked = method === 'status-server' ? 'Status-Server' : 'Access-Request';
+  if (code === 5) {
+    return (
+      `${where} answered the ${asked} with an Accounting-Response: this looks like the accounting port — use the ` +
+      "server's authentication port (usually UDP 1812; accounting is 1813)"
+    );
+  }
+  return (
+    `${where} answered the ${asked} with ${name}, which does not answer it: check that the address is the ` +
+    "server's RADIUS authentication port (usually UDP 1812) and not its accounting (1813) or dynamic-authorization (3799) port"
+  );
+}
+
+function unsignedRepliesMessage(where: string, unsigned: readonly string[]): string {
+  const fixes = unsigned.includes('Status-Server') ? `${FIX.access}; ${FIX.statusServer}` : FIX.access;
+  return (
+    `${where} answered with the right shared secret, but did not sign its replies (no Message-Authenticator) to: ` +
+    `${unsigned.join(', ')}. Make the server sign them — ${fixes} — or, knowing the risk of forged replies ` +
+    '(CVE-2024-3596, BlastRADIUS), set requireMessageAuthenticator: false for this server'
+  );
+}
+
 function decisiveMessage(reason: ProbeFailureReason, drop: DropReason, where: string): string {
   switch (reason) {
     case 'bad-secret':
       return (
         `${where} answered, but its reply failed verification with this shared secret: the secret differs ` +
         "between this app and the server's client (NAS) entry"
-      );
-    case 'missing-message-authenticator':
-      return (
-        `${where} answered with the right shared secret, but without a Message-Authenticator: make the server sign ` +
-        'its replies (FreeRADIUS 3.2: add Message-Authenticator to replies), or, knowing the risk of forged ' +
-        'replies (CVE-2024-3596, BlastRADIUS), set requireMessageAuthenticator: false for this server'
       );
     default:
       return drop === 'bad-message-authenticator'

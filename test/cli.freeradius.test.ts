@@ -168,6 +168,26 @@ describeFreeRadius('passport-radius CLI against FreeRADIUS', function () {
     assertNoLeak(run, allSecrets());
   });
 
+  it('probe: Reachable with a warning line (and exit 0) when only the Status-Server reply is unsigned', async () => {
+    const halfSigned = await startFreeRadius({ statusServer: true, signStatusServer: false, secret: 'cli-half-signed-secret' });
+    try {
+      const run = await cli(['probe', '--address', halfSigned.address, '--nas-identifier', 'cli-test'], { env: { RADIUS_SECRET: halfSigned.secret } });
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      assert.match(
+        run.stdout,
+        /^testing 127\.0\.0\.1:\d+…\nReachable \(\d+ ms, access-request\)\n {2}warning: the Status-Server reply had no Message-Authenticator .*Autz-Type Status-Server \{ update reply \{ &Message-Authenticator := 0x00 \} ok \}\n$/,
+      );
+      const json = await cli(['probe', '--json', '--address', halfSigned.address, '--nas-identifier', 'cli-test'], { env: { RADIUS_SECRET: halfSigned.secret } });
+      assert.equal(json.code, 0, json.stderr);
+      const doc = JSON.parse(json.stdout) as { ok: boolean; results: Array<{ status: string; warnings: Array<{ code: string }> }> };
+      assert.equal(doc.ok, true);
+      assert.deepEqual(doc.results[0]!.warnings.map((w) => w.code), ['unsigned-status-server-reply']);
+      assertNoLeak(run, [halfSigned.secret]);
+    } finally {
+      await halfSigned.stop();
+    }
+  });
+
   it('probe: falls back to an Access-Request when Status-Server is off, secret from a file', async () => {
     const run = await cli(['probe', '--address', withoutStatus.address, '--secret-file', secretFile, '--nas-identifier', 'cli-test', '--timeout', '1500']);
     assert.equal(run.code, 0, run.stdout + run.stderr);

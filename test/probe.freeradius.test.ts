@@ -3,6 +3,7 @@
  * Access-Request for a user that cannot exist, and a reason for every failure.
  */
 import { strict as assert } from 'node:assert';
+import { createHash } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { probe, RadiusClient, RadiusClosedError, RadiusConfigError, type RadiusServerOptions } from '../lib';
@@ -20,18 +21,21 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
   let withoutStatus: FreeRadiusServer;
   let lenient: FreeRadiusServer;
   let unsigned: FreeRadiusServer;
+  let unsignedStatus: FreeRadiusServer;
 
   before(async function () {
     this.timeout(40000);
-    [withStatus, withoutStatus, lenient, unsigned] = await Promise.all([
+    [withStatus, withoutStatus, lenient, unsigned, unsignedStatus] = await Promise.all([
       startFreeRadius({ statusServer: true, secret: 'status-secret' }),
       startFreeRadius({ statusServer: false, secret: 'plain-secret' }),
       startFreeRadius({ statusServer: false, requireMessageAuthenticator: false, secret: 'lenient-secret' }),
       startFreeRadius({ statusServer: true, signReplies: false, secret: 'unsigned-secret' }),
+      // What an admin gets by signing replies in `authorize` only (the usual advice).
+      startFreeRadius({ statusServer: true, signReplies: true, signStatusServer: false, secret: 'half-signed-secret' }),
     ]);
   });
   after(async () => {
-    await Promise.all([withStatus, withoutStatus, lenient, unsigned].map((s) => s?.stop()));
+    await Promise.all([withStatus, withoutStatus, lenient, unsigned, unsignedStatus].map((s) => s?.stop()));
   });
 
   it('reports reachable through Status-Server when the server answers it, with the NAS-Identifier sent', async () => {
@@ -42,6 +46,7 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.equal(result.reason, undefined);
     assert.ok(typeof result.rttMs === 'number' && result.rttMs >= 0 && result.rttMs < 1500);
     assert.match(result.message, /^Reachable \(\d+ ms, status-server\)$/);
+    assert.deepEqual(result.warnings, []);
     const seen = withStatus.output().slice(mark);
     assert.match(seen, /Received Status-Server Id/);
     assert.match(seen, /NAS-Identifier = "probe-test"/);
@@ -108,12 +113,55 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.match(withoutStatus.output().slice(mark), /invalid Message-Authenticator/i);
   });
 
-  it("reports 'missing-message-authenticator' when the server does not sign its replies", async () => {
+  it('is Reachable with a warning when Access replies are signed but Status-Server replies are not', async () => {
+    const mark = unsignedStatus.output().length;
+    const result = await probe(options(unsignedStatus.address, unsignedStatus.secret));
+    assert.equal(result.status, 'reachable', result.message);
+    assert.equal(result.method, 'access-request');
+    assert.equal(result.unsignedRequestAnswered, false);
+    assert.deepEqual(
+      result.warnings?.map((w) => w.code),
+      ['unsigned-status-server-reply'],
+    );
+    const warning = result.warnings?.[0]?.message ?? '';
+    assert.match(warning, /Status-Server reply had no Message-Authenticator/);
+    assert.match(warning, /sites-enabled\/default/);
+    assert.ok(warning.includes('Autz-Type Status-Server { update reply { &Message-Authenticator := 0x00 } ok }'), warning);
+    assert.match(result.message, /^Reachable \(\d+ ms, access-request\); warning: the Status-Server reply had no Message-Authenticator/);
+    // Both requests reached the server; the signed Access-Request's Reject settled it.
+    const seen = unsignedStatus.output().slice(mark);
+    assert.match(seen, /Received Status-Server Id[\s\S]*Sent Access-Accept[\s\S]*Received Access-Request Id[\s\S]*Sent Access-Reject/);
+    // No unsigned Access-Request was needed.
+    assert.equal((seen.match(/Received Access-Request Id/g) ?? []).length, 1);
+    assert.ok(!result.message.includes(unsignedStatus.secret));
+  });
+
+  it("reports 'missing-message-authenticator' when neither Status-Server nor Access replies are signed, naming both fixes", async () => {
+    const mark = unsigned.output().length;
     const result = await probe(options(unsigned.address, unsigned.secret));
     assert.equal(result.status, 'failed');
     assert.equal(result.reason, 'missing-message-authenticator');
-    assert.equal(result.method, 'status-server');
+    assert.equal(result.method, 'access-request');
+    assert.equal(result.warnings, undefined);
+    assert.match(result.message, /did not sign its replies \(no Message-Authenticator\) to: Status-Server, Access-Request\./);
+    assert.match(result.message, /Access replies: FreeRADIUS 3\.2, sites-enabled\/default, first line of the authorize section: update reply \{ &Message-Authenticator := 0x00 \}/);
+    assert.ok(result.message.includes('Autz-Type Status-Server { update reply { &Message-Authenticator := 0x00 } ok }'), result.message);
     assert.match(result.message, /requireMessageAuthenticator: false/);
+    assert.match(unsigned.output().slice(mark), /Received Status-Server Id[\s\S]*Received Access-Request Id/);
+  });
+
+  it("reports 'missing-message-authenticator' for unsigned Access replies when Status-Server is off, naming only that fix", async () => {
+    const noStatus = await startFreeRadius({ statusServer: false, signReplies: false, secret: 'unsigned-secret-2' });
+    try {
+      const result = await probe(options(noStatus.address, noStatus.secret));
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, 'missing-message-authenticator');
+      assert.equal(result.method, 'access-request');
+      assert.match(result.message, /to: Access-Request\./);
+      assert.doesNotMatch(result.message, /Autz-Type Status-Server/);
+    } finally {
+      await noStatus.stop();
+    }
   });
 
   it('accepts unsigned replies when requireMessageAuthenticator is false', async () => {
@@ -213,6 +261,44 @@ describe('probe() without a RADIUS server', function () {
     assert.equal(seen[0]!.userName, undefined, 'Status-Server carries no User-Name');
     assert.match(seen[1]!.userName ?? '', /^passport-radius-probe-[0-9a-f]{24}$/);
     assert.ok(seen[1]!.at >= 250 && seen[2]!.at >= 550, JSON.stringify(seen));
+  });
+
+  /** A reply to `request` with this code, a valid Response Authenticator (RFC 2865 §3) and no attributes. */
+  function replyTo(request: Buffer, code: number, secret: string): Buffer {
+    const header = Buffer.from([code, request[1]!, 0, 20]);
+    const authenticator = createHash('md5').update(header).update(request.subarray(4, 20)).update(secret).digest();
+    return Buffer.concat([header, authenticator]);
+  }
+
+  it("reports 'unexpected-reply' naming the accounting port when an Accounting-Response answers", async () => {
+    const address = await udpServer((msg, reply) => reply(replyTo(msg, 5, 'secret')));
+    const started = performance.now();
+    const result = await probe(options(address, 'secret', { timeout: 3000 }));
+    assert.equal(result.status, 'failed');
+    assert.equal(result.reason, 'unexpected-reply');
+    assert.equal(result.method, 'status-server');
+    assert.equal(result.status === 'failed' && result.detail, 'Accounting-Response');
+    assert.match(result.message, /answered the Status-Server with an Accounting-Response: this looks like the accounting port/);
+    assert.ok(performance.now() - started < 1500);
+  });
+
+  it("reports 'unexpected-reply' for any other verified reply that does not answer the request", async () => {
+    // Ignores Status-Server; answers the Access-Request with a CoA-ACK.
+    const address = await udpServer((msg, reply) => {
+      if (msg[0] === Code.AccessRequest) reply(replyTo(msg, 44, 'secret'));
+    });
+    const result = await probe(options(address, 'secret', { timeout: 900 }));
+    assert.equal(result.status, 'failed');
+    assert.equal(result.reason, 'unexpected-reply');
+    assert.equal(result.method, 'access-request');
+    assert.match(result.message, /answered the Access-Request with CoA-ACK, which does not answer it/);
+  });
+
+  it("still reports 'bad-secret' for an Accounting-Response that does not verify", async () => {
+    const address = await udpServer((msg, reply) => reply(replyTo(msg, 5, 'other-secret')));
+    const result = await probe(options(address, 'secret', { timeout: 900 }));
+    assert.equal(result.status, 'failed');
+    assert.equal(result.reason, 'bad-secret');
   });
 
   it("reports 'malformed-reply' at once for a reply that is not a RADIUS packet", async () => {

@@ -206,7 +206,13 @@ async function probeCommand(flags: CommonFlags, io: CliIo): Promise<number> {
       say(`testing ${label(status.name, status.address)}…`);
       const result = await client.probe(status.name);
       results.push(result);
-      say(result.status === 'reachable' ? result.message : `Failed: ${result.reason} — ${result.message}`);
+      if (result.status === 'reachable') {
+        // Reachable with warnings still exits 0: sign-in works; the warnings say what to fix.
+        say(`Reachable (${Math.round(result.rttMs)} ms, ${result.method})`);
+        for (const warning of result.warnings) say(`  warning: ${warning.message}`);
+      } else {
+        say(`Failed: ${result.reason} — ${result.message}`);
+      }
       const drops = Object.entries(result.dropped).map(([reason, n]) => `${reason} ×${n}`);
       if (flags.verbose && drops.length > 0) io.stderr.write(`dropped replies: ${drops.join(', ')}\n`);
     }

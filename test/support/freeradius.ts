@@ -203,6 +203,11 @@ export interface FreeRadiusOptions {
   signReplies?: boolean;
   /** Answer Status-Server on the auth port with Access-Accept (default false). */
   statusServer?: boolean;
+  /**
+   * Add Message-Authenticator to Status-Server replies (default: as signReplies). False with signReplies
+   * true is the common admin's config: `authorize` signs Access replies, `Autz-Type Status-Server` does not.
+   */
+  signStatusServer?: boolean;
   /** Clients must send Message-Authenticator in Access-Request (default true). */
   requireMessageAuthenticator?: boolean;
 }
@@ -272,10 +277,11 @@ function configVars(dir: string, port: number, secret: string, opts: FreeRadiusO
   const signUnlang = sign
     ? 'update reply {\n\t\t\t&Message-Authenticator := 0x00\n\t\t}'
     : '# replies are not signed (signReplies: false)';
+  const signStatus = opts.signStatusServer ?? sign;
   const statusSection = status
     ? [
         'Autz-Type Status-Server {',
-        ...(sign ? ['\tupdate reply {', '\t\t&Message-Authenticator := 0x00', '\t}'] : []),
+        ...(signStatus ? ['\tupdate reply {', '\t\t&Message-Authenticator := 0x00', '\t}'] : []),
         '\tok',
         '}',
       ].join('\n\t\t')
