@@ -2,8 +2,6 @@
  * RadiusClient: sends Access-Requests to the configured servers in order, with failover and hold-down
  * (RFC 2865 §2.4, §2.6; RFC 5080 §2.2.1). It never sees an HTTP request; the strategy calls it.
  */
-import { randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import createDebug from 'debug';
@@ -15,20 +13,11 @@ import {
   type ServerAttempt,
 } from './errors';
 import { normalizeClientOptions, type NormalizedServer, type RadiusClientOptions } from './options';
-import { decodeAttributes, type DecodedAttributes } from './protocol/dictionary';
-import {
-  Attr,
-  Code,
-  chapPassword,
-  encodeAttribute,
-  encodeRequest,
-  hidePassword,
-  randomAuthenticator,
-  MAX_ATTRIBUTE_VALUE_LENGTH,
-  MAX_PASSWORD_LENGTH,
-  type RawAttribute,
-} from './protocol/packet';
+import { decodeAttributes, encodeAttributeList, type AttributeInput, type DecodedAttributes, type EncodedAttribute } from './protocol/dictionary';
+import { Attr, Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH, type RawAttribute } from './protocol/packet';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
+import { accessRequestLength, buildAccessRequest, type AccessRequestParts } from './request';
+import { resolveHost } from './resolve';
 import { Destination, ExchangeError, type ExchangeRequest, type ExchangeResult } from './transport';
 
 const debug = createDebug('passport-radius:client');
@@ -140,6 +129,12 @@ export interface AuthenticateRequest {
    * unknown name throws {@link RadiusConfigError}; an empty list rejects with {@link RadiusTimeoutError}.
    */
   servers?: readonly string[];
+  /**
+   * Extra attributes for this request only, by dictionary name (e.g. `[['Calling-Station-Id', '192.0.2.7']]`),
+   * validated like configured ones. A server that configures an attribute of the same name (even as `null`)
+   * keeps its own. User-Name, User-Password, CHAP-*, State, Proxy-State and Message-Authenticator are refused.
+   */
+  attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
 }
 
 /** Arguments of {@link RadiusClient.respond}: the follow-up to an Access-Challenge (RFC 2865 §4.4). */
@@ -152,6 +147,8 @@ export interface ChallengeResponseRequest {
   response: string;
   /** The State from the challenge, copied byte for byte; omit when the challenge had none. */
   state?: Buffer;
+  /** Extra attributes for this request only; see {@link AuthenticateRequest.attributes}. */
+  attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
 }
 
 interface ServerRuntime {
@@ -211,8 +208,6 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private readonly failoverOnTimeout: boolean;
   private readonly holdDown: number;
   private closed = false;
-  /** Host name lookups in progress, shared by concurrent sign-ins. */
-  private readonly lookups = new Map<string, Promise<string>>();
   /** Destinations closed because a host name now resolves elsewhere, until their sockets have closed. */
   private readonly closingDestinations = new Set<Promise<void>>();
 
@@ -270,13 +265,18 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    *   name or over-long credentials; RadiusClosedError after close().
    */
   async authenticate(request: AuthenticateRequest): Promise<AuthResult> {
+    const where = 'RadiusClient.authenticate';
+    argument(typeof request === 'object' && request !== null, `${where}: the argument must be an object { username, password }`);
+    const username = userNameBytes(request.username, where);
+    argument(typeof request.password === 'string', `${where}: password must be a string`);
+    argument(
+      request.servers === undefined || (Array.isArray(request.servers) && request.servers.every((n) => typeof n === 'string')),
+      `${where}: servers must be an array of server names`,
+    );
+    const extra = extraAttributes(request.attributes, where);
     this.assertOpen();
     const password = Buffer.from(request.password, 'utf8');
     if (password.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The password is longer than 128 bytes');
-    const username = Buffer.from(request.username, 'utf8');
-    if (username.length === 0 || username.length > MAX_ATTRIBUTE_VALUE_LENGTH) {
-      throw new RadiusConfigError('The user name must be 1 to 253 bytes');
-    }
     const now = Date.now();
     // Every configured server, none held down (the usual case): the configured order as it is.
     const chosen = request.servers === undefined && !anyHeldDown(this.runtimes, now) ? this.runtimes : this.order(request.servers ?? this.serverNames);
@@ -291,7 +291,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       const runtime = chosen[i]!;
       if (lastReject && lastResort.has(runtime)) break;
       try {
-        const result = await this.send(runtime, request.username, username, password, runtime.config.protocol === 'chap');
+        const result = await this.send(runtime, request.username, { server: runtime.config, username, password, chap: runtime.config.protocol === 'chap', extra });
         if (result.type !== 'reject') return result;
         lastReject = result;
         const next = nextServer(chosen, i, true, lastResort);
@@ -318,19 +318,25 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    *   server or an over-long response or State; RadiusClosedError after close().
    */
   async respond(request: ChallengeResponseRequest): Promise<AuthResult> {
+    const where = 'RadiusClient.respond';
+    argument(typeof request === 'object' && request !== null, `${where}: the argument must be an object { server, username, response, state }`);
+    argument(typeof request.server === 'string', `${where}: server must be a server name (string)`);
+    const username = userNameBytes(request.username, where);
+    argument(typeof request.response === 'string', `${where}: response must be a string`);
+    argument(request.state === undefined || Buffer.isBuffer(request.state), `${where}: state must be a Buffer (or absent)`);
+    const extra = extraAttributes(request.attributes, where);
     this.assertOpen();
     const runtime = this.byName.get(request.server);
     if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${request.server}"`);
-    const username = Buffer.from(request.username, 'utf8');
-    if (username.length === 0 || username.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
     const response = Buffer.from(request.response, 'utf8');
     if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
     if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {
       throw new RadiusConfigError('The State must be 1 to 253 bytes');
     }
-    const state = request.state ? encodeAttribute(Attr.State, request.state) : undefined;
+    // RFC 2865 §4.4: the response goes in User-Password (PAP hiding) whatever the server's protocol.
+    const parts: AccessRequestParts = { server: runtime.config, username, password: response, chap: false, extra, ...(request.state ? { state: request.state } : {}) };
     try {
-      return await this.send(runtime, request.username, username, response, false, state);
+      return await this.send(runtime, request.username, parts);
     } catch (err) {
       if (err instanceof AttemptFailure) throw new RadiusTimeoutError([err.attempt]);
       throw err;
@@ -350,6 +356,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    *   an invalid `options.timeout`.
    */
   async probe(name: string, options?: ProbeOptions): Promise<ProbeResult> {
+    argument(typeof name === 'string', 'RadiusClient.probe: name must be a server name (string)');
+    argument(options === undefined || (typeof options === 'object' && options !== null), 'RadiusClient.probe: options must be an object');
     this.assertOpen();
     const runtime = this.byName.get(name);
     if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${name}"`);
@@ -390,31 +398,11 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return [...chosen.filter(isUp), ...chosen.filter((r) => !isUp(r))];
   }
 
-  /**
-   * Resolves a host name at use. Concurrent sign-ins share one lookup in progress, and a lookup that
-   * takes longer than `timeoutMs` fails with code ETIMEOUT.
-   */
-  private resolve(host: string, timeoutMs: number): Promise<string> {
-    let pending = this.lookups.get(host);
-    if (!pending) {
-      let timer: NodeJS.Timeout | undefined;
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('DNS lookup timed out'), { code: 'ETIMEOUT' })), timeoutMs);
-      });
-      pending = Promise.race([lookup(host).then((r) => r.address), deadline]).finally(() => {
-        clearTimeout(timer);
-        this.lookups.delete(host);
-      });
-      this.lookups.set(host, pending);
-    }
-    return pending;
-  }
-
   /** The Destination of a server configured by host name, after resolving the name (at use). */
   private async resolveDestination(runtime: ServerRuntime): Promise<Destination> {
     let ip: string;
     try {
-      ip = await this.resolve(runtime.config.host, runtime.config.timeout);
+      ip = await resolveHost(runtime.config.host, runtime.config.timeout);
     } catch (err) {
       throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
     }
@@ -447,19 +435,12 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return d;
   }
 
-  /**
-   * One Access-Request exchange with one server. `password` is hidden per RFC 2865 §5.2, or sent as
-   * CHAP-Password when `chap`; `state` is an encoded State attribute.
-   */
-  private send(
-    runtime: ServerRuntime,
-    username: string,
-    usernameBytes: Buffer,
-    password: Buffer,
-    chap: boolean,
-    state?: Buffer,
-  ): Promise<AuthResult> {
-    const exchange = new AccessExchange(this, runtime, username, usernameBytes, password, chap, state);
+  /** One Access-Request exchange with one server; `parts` as the builder takes them (lib/request.ts). */
+  private send(runtime: ServerRuntime, username: string, parts: AccessRequestParts): Promise<AuthResult> {
+    if (accessRequestLength(parts) > MAX_PACKET_LENGTH) {
+      return Promise.reject(new RadiusConfigError(`The Access-Request to "${runtime.config.name}" would exceed 4096 bytes (too many or too long attributes)`));
+    }
+    const exchange = new AccessExchange(this, runtime, username, parts);
     // An IP address needs no lookup: no extra promise on the way to the socket.
     if (runtime.literal) return this.exchange(this.destination(runtime, runtime.config.host), exchange);
     return this.resolveDestination(runtime).then(
@@ -577,10 +558,7 @@ class AccessExchange implements ExchangeRequest {
     private readonly client: RadiusClient,
     readonly runtime: ServerRuntime,
     readonly username: string,
-    private readonly usernameBytes: Buffer,
-    private readonly password: Buffer,
-    private readonly chap: boolean,
-    private readonly state: Buffer | undefined,
+    private readonly parts: AccessRequestParts,
   ) {
     const { config } = runtime;
     this.secret = config.secret;
@@ -590,24 +568,7 @@ class AccessExchange implements ExchangeRequest {
   }
 
   build(identifier: number): { packet: Buffer; requestAuthenticator: Buffer } {
-    const { config } = this.runtime;
-    const requestAuthenticator = randomAuthenticator();
-    const user = encodeAttribute(Attr.UserName, this.usernameBytes);
-    const password = this.chap
-      ? chapAttribute(this.password, requestAuthenticator)
-      : encodeAttribute(Attr.UserPassword, hidePassword(this.password, config.secret, requestAuthenticator));
-    const attributes = this.state
-      ? Buffer.concat([user, password, config.attributes, this.state])
-      : Buffer.concat([user, password, config.attributes]);
-    const packet = encodeRequest({
-      code: Code.AccessRequest,
-      identifier,
-      requestAuthenticator,
-      attributes,
-      secret: config.secret,
-      messageAuthenticator: true,
-    });
-    return { packet, requestAuthenticator };
+    return buildAccessRequest(this.parts, identifier);
   }
 
   onSend(attempt: number): void {
@@ -625,7 +586,25 @@ class AttemptFailure extends Error {
   }
 }
 
-function chapAttribute(password: Buffer, requestAuthenticator: Buffer): Buffer {
-  const chapId = randomBytes(1)[0]!;
-  return encodeAttribute(Attr.ChapPassword, chapPassword(chapId, password, requestAuthenticator));
+/** Throws `TypeError(message)` for a wrong argument type (a programming error, not a RADIUS outcome). */
+function argument(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new TypeError(message);
+}
+
+/** The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8. */
+function userNameBytes(value: unknown, where: string): Buffer {
+  argument(typeof value === 'string', `${where}: username must be a string`);
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length === 0 || bytes.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
+  return bytes;
+}
+
+/** Per-request attributes, validated and encoded like configured ones; `TypeError` naming the problem. */
+function extraAttributes(value: unknown, where: string): EncodedAttribute[] | undefined {
+  if (value === undefined) return undefined;
+  argument(Array.isArray(value), `${where}: attributes must be an array of [name, value] pairs`);
+  value.forEach((pair, i) => {
+    argument(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string', `${where}: attributes[${i}] must be a [name, value] pair`);
+  });
+  return encodeAttributeList(value as Array<[string, AttributeInput]>, `${where}: attributes`).attributes;
 }

@@ -1,10 +1,16 @@
 /**
- * Server and client options: their public shapes (with defaults) and their validation, done once at
- * construction. Every problem throws a `TypeError` naming the option and what is wrong with it.
+ * The one option schema: every option of a server, of the client and of the strategy — its name, its
+ * type, its default and its validation — in one table each ({@link SERVER_OPTIONS}, {@link CLIENT_OPTIONS},
+ * {@link STRATEGY_OPTIONS}). The client, the strategy, the probe and the CLI's `--config` all read these
+ * tables, so an option added here is accepted everywhere at once. Validation runs once, at construction;
+ * every problem throws a `TypeError` naming the option and what is wrong with it.
+ *
+ * Options are read as own properties only: a polluted `Object.prototype` (e.g. a `requireMessageAuthenticator`
+ * set there by another library's bug) can neither switch an option nor smuggle one in.
  */
 import { isIP } from 'node:net';
-import { encodeConfiguredAttributes, loadDictionaries, type AttributeInput } from './protocol/dictionary';
-import { Attr } from './protocol/packet';
+import { encodeAttributeList, loadDictionaries, type AttributeInput } from './protocol/dictionary';
+import { Attr, HEADER_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 
 /** How the password is sent: PAP hides it in User-Password (RFC 2865 §5.2); CHAP sends CHAP-Password (§5.3). */
 export type RadiusProtocol = 'pap' | 'chap';
@@ -15,7 +21,8 @@ export interface RadiusServerOptions {
   name: string;
   /**
    * `'host'`, `'host:port'`, `'a.b.c.d:port'` or `'[v6]:port'` (a bare IPv6 address also works). Host names
-   * are resolved each time the server is used. Required; the port defaults to 1812 (RFC 2865 §3).
+   * are resolved each time the server is used. Broadcast, multicast and unspecified addresses are refused.
+   * Required; the port defaults to 1812 (RFC 2865 §3).
    */
   address: string;
   /** The shared secret: a non-empty string (used as UTF-8) or Buffer. Required. Never logged. */
@@ -25,11 +32,13 @@ export interface RadiusServerOptions {
   /**
    * Attribute/value pairs sent in every Access-Request, by dictionary name, e.g.
    * `{ 'NAS-Identifier': 'console' }` or `[['Class', 'a'], ['Class', 'b']]`. NAS-Identifier, NAS-IP-Address
-   * or NAS-IPv6-Address is required (RFC 2865 §4.1). Values: string, number (or enum name) or Buffer.
-   * User-Name, User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State and Message-Authenticator
-   * are set by the client and cannot be configured.
+   * or NAS-IPv6-Address is required (RFC 2865 §4.1). Values: string, number (a whole number, or an enum
+   * name) or Buffer; `null` sends nothing and keeps a per-request attribute of that name out of this
+   * server's requests. User-Name, User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State and
+   * Message-Authenticator are set by the client and cannot be configured. Together they must leave room in
+   * one 4096-byte packet for the largest User-Name, User-Password and State (at most 3418 bytes encoded).
    */
-  attributes: Record<string, AttributeInput> | ReadonlyArray<readonly [string, AttributeInput]>;
+  attributes: Record<string, AttributeInput | null> | ReadonlyArray<readonly [string, AttributeInput | null]>;
   /** Total wait for a valid reply, in milliseconds (retransmissions included), 1 to 600000. Default 5000. */
   timeout?: number;
   /** Retransmissions of the identical packet within `timeout`, spaced evenly: a whole number, 0 to 20. Default 2. */
@@ -46,32 +55,6 @@ export interface RadiusServerOptions {
    * Default `false`.
    */
   final?: boolean;
-}
-
-/** A server after validation. @internal */
-export interface NormalizedServer {
-  /** The server's configured name, unique within a client. */
-  name: string;
-  /** The configured address, trimmed (`host[:port]`), as logs and `RadiusClient.servers()` show it. */
-  address: string;
-  /** Host name or IP address from `address`, without brackets; a host name is resolved at each use. */
-  host: string;
-  /** UDP port from `address`; 1812 when none was given (RFC 2865 §3). */
-  port: number;
-  /** The shared secret as bytes (a string secret is taken as UTF-8). Never logged. */
-  secret: Buffer;
-  /** `'pap'` or `'chap'`; `'pap'` when not configured. */
-  protocol: RadiusProtocol;
-  /** The configured `attributes`, already encoded to wire bytes (type, length, value), in order. */
-  attributes: Buffer;
-  /** Total wait for a valid reply, in milliseconds (1 to 600000). Default 5000. */
-  timeout: number;
-  /** Retransmissions of the identical packet within `timeout` (0 to 20). Default 2. */
-  retries: number;
-  /** Whether replies without a valid Message-Authenticator are dropped (RFC 3579 §3.2). Default `true`. */
-  requireMessageAuthenticator: boolean;
-  /** See {@link RadiusServerOptions.final}. */
-  final: boolean;
 }
 
 /** Options of {@link RadiusClient}. */
@@ -95,19 +78,68 @@ export interface RadiusClientOptions {
   dictionaries?: string[];
 }
 
-/** Client options after validation. @internal */
-export interface NormalizedClientOptions {
-  /** The validated servers, in configured order; names are unique. */
-  servers: NormalizedServer[];
-  /** After an Access-Reject, try the next server. Default `true`. */
-  failoverOnReject: boolean;
-  /** After no valid reply in time (or an unreachable server), try the next server. Default `true`. */
-  failoverOnTimeout: boolean;
-  /** Milliseconds a server that did not answer is skipped (0 to 86400000; 0 disables). Default 30000. */
-  holdDown: number;
+/** How one option is read: validation and default in one function. */
+export interface OptionSpec<T> {
+  /**
+   * Validates `value` (`undefined` when the option is absent) and returns it normalised, the default
+   * filled in. Throws `TypeError` whose message starts with `label` (e.g. `RadiusStrategy: servers[1].timeout`).
+   */
+  parse(value: unknown, label: string): T;
 }
 
-const NAS_ATTRIBUTES = new Set<number>([Attr.NasIdentifier, Attr.NasIpAddress, Attr.NasIpv6Address]);
+/** The normalised value of each option of a schema. */
+export type Parsed<S> = { [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never };
+
+/** Throws `TypeError(message)` unless `condition` holds. */
+export function check(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new TypeError(message);
+}
+
+/** A number from `min` to `max` (a whole number when `integer`), `fallback` when absent. */
+export function numberOption(fallback: number, min: number, max: number, integer = false): OptionSpec<number> {
+  return {
+    parse(value, label) {
+      if (value === undefined) return fallback;
+      check(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max, `${label} must be a number from ${min} to ${max}`);
+      check(!integer || Number.isInteger(value), `${label} must be a whole number`);
+      return value;
+    },
+  };
+}
+
+/** `true` or `false`, `fallback` when absent. */
+export function booleanOption(fallback: boolean): OptionSpec<boolean> {
+  return {
+    parse(value, label) {
+      if (value === undefined) return fallback;
+      check(typeof value === 'boolean', `${label} must be true or false`);
+      return value;
+    },
+  };
+}
+
+/**
+ * Reads the options of `schema` from `input` as own properties only, refusing unknown names (a misspelt
+ * option such as `failoverOnRejct` would otherwise be ignored silently), and parses each in schema order.
+ */
+export function readOptions<S extends Record<string, OptionSpec<unknown>>>(
+  input: unknown,
+  schema: S,
+  label: string,
+  join: (label: string, key: string) => string = (l, k) => `${l}.${k}`,
+  extraKeys: readonly string[] = [],
+): Parsed<S> {
+  check(typeof input === 'object' && input !== null && !Array.isArray(input), `${label} must be an object`);
+  for (const key of Object.keys(input)) {
+    check(Object.hasOwn(schema, key) || extraKeys.includes(key), `${label}: unknown option "${key}"`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(schema)) {
+    const value = Object.hasOwn(input, key) ? (input as Record<string, unknown>)[key] : undefined;
+    out[key] = schema[key]!.parse(value, join(label, key));
+  }
+  return out as Parsed<S>;
+}
 
 /** Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Returns undefined when it is none of those. */
 export function parseAddress(address: string): { host: string; port: number } | undefined {
@@ -123,117 +155,195 @@ export function parseAddress(address: string): { host: string; port: number } | 
     if (!m) return undefined;
     host = m[1]!;
     portText = m[2];
-    if (/^[\d.]+$/.test(host) && isIP(host) !== 4) return undefined;
-    if (host.startsWith('.') || host.endsWith('-') || host.includes('..')) return undefined;
+    if (/^[\d.]+$/.test(host)) {
+      if (isIP(host) !== 4) return undefined;
+    } else if (!isHostName(host)) {
+      return undefined;
+    }
   }
+  if (!isUnicastAddress(host)) return undefined;
   const port = portText === undefined ? 1812 : Number(portText);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { host, port };
 }
 
-function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new TypeError(message);
+/**
+ * A DNS host name (RFC 1123 §2.1): labels of 1 to 63 letters, digits, hyphens (and underscores, which
+ * some internal zones use), neither starting nor ending with a hyphen; a trailing dot is allowed.
+ */
+function isHostName(host: string): boolean {
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (name.length === 0 || name.length > 253) return false;
+  return name.split('.').every((label) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label));
 }
 
-/** Option names of {@link RadiusServerOptions}. */
-const SERVER_KEYS = new Set(['name', 'address', 'secret', 'protocol', 'attributes', 'timeout', 'retries', 'requireMessageAuthenticator', 'final']);
-/** Option names of {@link RadiusClientOptions}. */
-export const CLIENT_KEYS: readonly string[] = ['servers', 'failoverOnReject', 'failoverOnTimeout', 'holdDown', 'dictionaries'];
+/** False for addresses no RADIUS server can have: unspecified, broadcast and multicast (an IP literal only). */
+function isUnicastAddress(host: string): boolean {
+  const family = isIP(host);
+  if (family === 4) {
+    const first = Number(host.split('.')[0]);
+    return host !== '0.0.0.0' && host !== '255.255.255.255' && !(first >= 224 && first <= 239);
+  }
+  if (family === 6) return !/^::?$/.test(host) && !/^::0*$/.test(host) && !/^ff/i.test(host);
+  return true;
+}
+
+const NAS_ATTRIBUTES = new Set<number>([Attr.NasIdentifier, Attr.NasIpAddress, Attr.NasIpv6Address]);
 
 /**
- * Throws `TypeError` for a key that is not among `known` (a misspelt option would otherwise be ignored
- * silently, e.g. `failoverOnRejct`).
+ * Bytes of configured attributes that still leave room, in one packet (RFC 2865 §3: at most 4096 bytes),
+ * for the header, Message-Authenticator, the largest User-Name, the largest User-Password and the largest
+ * State: 4096 − 20 − 18 − 255 − 130 − 255 = 3418.
  */
-export function checkKnownKeys(input: object, known: ReadonlySet<string>, label: string): void {
-  for (const key of Object.keys(input)) {
-    check(known.has(key), `${label}: unknown option "${key}"`);
-  }
+export const MAX_CONFIGURED_ATTRIBUTES_LENGTH =
+  MAX_PACKET_LENGTH - HEADER_LENGTH - 18 - 2 * (2 + MAX_ATTRIBUTE_VALUE_LENGTH) - (2 + MAX_PASSWORD_LENGTH);
+
+/** A server's configured attributes, encoded: the bytes sent and the types named (also the `null` ones). */
+export interface ConfiguredAttributes {
+  /** Wire bytes (type, length, value), in configured order. */
+  bytes: Buffer;
+  /** Types of every configured name, including those configured as `null` (sent never). */
+  named: ReadonlySet<number>;
 }
 
-function optionalNumber(value: unknown, fallback: number, label: string, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  check(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max, `${label} must be a number from ${min} to ${max}`);
-  return value;
-}
+const attributesOption: OptionSpec<ConfiguredAttributes> = {
+  parse(value, label) {
+    const raw = value ?? [];
+    check(typeof raw === 'object' && raw !== null, `${label} must be an object or an array of [name, value] pairs`);
+    const pairs: Array<readonly [string, AttributeInput | null]> = Array.isArray(raw)
+      ? (raw as unknown[]).map((pair, i) => {
+          check(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string', `${label}[${i}] must be a [name, value] pair`);
+          return pair as unknown as readonly [string, AttributeInput | null];
+        })
+      : (Object.entries(raw) as Array<[string, AttributeInput | null]>);
+    const { attributes, named } = encodeAttributeList(pairs, label);
+    check(
+      attributes.some((a) => NAS_ATTRIBUTES.has(a.type)),
+      `${label} must include NAS-Identifier, NAS-IP-Address or NAS-IPv6-Address (RFC 2865 §4.1)`,
+    );
+    const bytes = Buffer.concat(attributes.map((a) => a.bytes));
+    check(
+      bytes.length <= MAX_CONFIGURED_ATTRIBUTES_LENGTH,
+      `${label} take ${bytes.length} bytes; an Access-Request must fit in 4096 bytes (RFC 2865 §3) with the largest ` +
+        `User-Name, User-Password and State, which leaves ${MAX_CONFIGURED_ATTRIBUTES_LENGTH}`,
+    );
+    return { bytes, named };
+  },
+};
 
-function optionalBoolean(value: unknown, fallback: boolean, label: string): boolean {
-  if (value === undefined) return fallback;
-  check(typeof value === 'boolean', `${label} must be true or false`);
-  return value;
-}
+/** The server option schema: one entry per {@link RadiusServerOptions} field (the compiler checks both agree). */
+export const SERVER_OPTIONS = {
+  name: {
+    parse(value: unknown, label: string): string {
+      check(typeof value === 'string' && value.trim() !== '', `${label} must be a non-empty string`);
+      return value;
+    },
+  },
+  address: {
+    parse(value: unknown, label: string): string {
+      check(typeof value === 'string', `${label} must be host[:port]`);
+      const address = value.trim();
+      check(
+        parseAddress(address),
+        isIP(address) === 6
+          ? `${label} must put an IPv6 address in brackets, e.g. "[${address}]" or "[${address}]:1812"`
+          : `${label} must be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1812", "10.0.0.5" or "[::1]:1812")`,
+      );
+      return address;
+    },
+  },
+  secret: {
+    parse(value: unknown, label: string): Buffer {
+      check(
+        (typeof value === 'string' && value.length > 0) || (Buffer.isBuffer(value) && value.length > 0),
+        `${label} must be a non-empty string or Buffer`,
+      );
+      return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value);
+    },
+  },
+  protocol: {
+    parse(value: unknown, label: string): RadiusProtocol {
+      const protocol = value ?? 'pap';
+      check(protocol === 'pap' || protocol === 'chap', `${label} must be "pap" or "chap"`);
+      return protocol;
+    },
+  },
+  attributes: attributesOption,
+  timeout: numberOption(5000, 1, 600_000),
+  retries: numberOption(2, 0, 20, true),
+  requireMessageAuthenticator: booleanOption(true),
+  final: booleanOption(false),
+} satisfies { [K in keyof Required<RadiusServerOptions>]: OptionSpec<unknown> };
+
+/** Names of every server option, in schema order (the CLI's `--config` accepts exactly these, plus its secret sources). */
+export const SERVER_OPTION_NAMES: readonly string[] = Object.keys(SERVER_OPTIONS);
+
+/** A server after validation. @internal */
+export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes'> & {
+  /** The configured `attributes`, already encoded to wire bytes (type, length, value), in order. */
+  attributes: Buffer;
+  /** Types of every configured attribute name, `null` ones included (per-request ones of these types are left out). */
+  attributeTypes: ReadonlySet<number>;
+  /** Host name or IP address from `address`, without brackets; a host name is resolved at each use. */
+  host: string;
+  /** UDP port from `address`; 1812 when none was given (RFC 2865 §3). */
+  port: number;
+};
 
 /** Validates one server. Throws `TypeError` whose message starts with `label` (e.g. `RadiusStrategy: servers[1]`). */
 export function normalizeServer(input: unknown, label: string): NormalizedServer {
-  check(typeof input === 'object' && input !== null, `${label} must be an object`);
-  const s = input as Partial<RadiusServerOptions>;
-  checkKnownKeys(s, SERVER_KEYS, label);
-  check(typeof s.name === 'string' && s.name.trim() !== '', `${label}.name must be a non-empty string`);
-  check(typeof s.address === 'string', `${label}.address must be host[:port]`);
-  const parsed = parseAddress(s.address.trim());
-  check(
-    parsed,
-    isIP(s.address.trim()) === 6
-      ? `${label}.address must put an IPv6 address in brackets, e.g. "[${s.address.trim()}]" or "[${s.address.trim()}]:1812"`
-      : `${label}.address must be host[:port] (e.g. "radius.example.com:1812", "10.0.0.5" or "[::1]:1812")`,
-  );
-  check(
-    (typeof s.secret === 'string' && s.secret.length > 0) || (Buffer.isBuffer(s.secret) && s.secret.length > 0),
-    `${label}.secret must be a non-empty string or Buffer`,
-  );
-  const protocol = s.protocol ?? 'pap';
-  check(protocol === 'pap' || protocol === 'chap', `${label}.protocol must be "pap" or "chap"`);
-  const rawAttributes = s.attributes ?? [];
-  check(typeof rawAttributes === 'object' && rawAttributes !== null, `${label}.attributes must be an object or an array of [name, value] pairs`);
-  const pairs: Array<readonly [string, AttributeInput]> = Array.isArray(rawAttributes)
-    ? (rawAttributes as ReadonlyArray<readonly [string, AttributeInput]>).map((pair, i) => {
-        check(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string', `${label}.attributes[${i}] must be a [name, value] pair`);
-        return pair;
-      })
-    : Object.entries(rawAttributes as Record<string, AttributeInput>);
-  const attributes = encodeConfiguredAttributes(pairs, `${label}.attributes`);
-  let hasNas = false;
-  for (let offset = 0; offset < attributes.length; offset += attributes[offset + 1]!) {
-    if (NAS_ATTRIBUTES.has(attributes[offset]!)) hasNas = true;
-  }
-  check(hasNas, `${label}.attributes must include NAS-Identifier, NAS-IP-Address or NAS-IPv6-Address (RFC 2865 §4.1)`);
-  const timeout = optionalNumber(s.timeout, 5000, `${label}.timeout`, 1, 600_000);
-  const retries = optionalNumber(s.retries, 2, `${label}.retries`, 0, 20);
-  check(Number.isInteger(retries), `${label}.retries must be a whole number`);
-  return {
-    name: s.name,
-    address: s.address.trim(),
-    host: parsed.host,
-    port: parsed.port,
-    secret: typeof s.secret === 'string' ? Buffer.from(s.secret, 'utf8') : Buffer.from(s.secret),
-    protocol,
-    attributes,
-    timeout,
-    retries,
-    requireMessageAuthenticator: optionalBoolean(s.requireMessageAuthenticator, true, `${label}.requireMessageAuthenticator`),
-    final: optionalBoolean(s.final, false, `${label}.final`),
-  };
+  const parsed = readOptions(input, SERVER_OPTIONS, label);
+  const { host, port } = parseAddress(parsed.address)!;
+  return { ...parsed, attributes: parsed.attributes.bytes, attributeTypes: parsed.attributes.named, host, port };
 }
 
-/** Validates client options; `prefix` names the caller in messages (e.g. `RadiusStrategy`). */
+/** The client option schema: one entry per {@link RadiusClientOptions} field. */
+export const CLIENT_OPTIONS = {
+  dictionaries: {
+    parse(value: unknown, label: string): string[] {
+      if (value === undefined) return [];
+      check(Array.isArray(value) && value.every((d) => typeof d === 'string'), `${label} must be an array of file paths`);
+      return [...(value as string[])];
+    },
+  },
+  servers: {
+    /** Shape only; each server is validated by {@link normalizeServer} once dictionaries are loaded. */
+    parse(value: unknown, label: string): unknown[] {
+      check(Array.isArray(value) && value.length > 0, `${label} must be a non-empty array`);
+      return [...(value as unknown[])];
+    },
+  },
+  failoverOnReject: booleanOption(true),
+  failoverOnTimeout: booleanOption(true),
+  holdDown: numberOption(30_000, 0, 86_400_000),
+} satisfies { [K in keyof Required<RadiusClientOptions>]: OptionSpec<unknown> };
+
+/** Names of every client option (the CLI's `--config` file accepts these at its top level). */
+export const CLIENT_OPTION_NAMES: readonly string[] = Object.keys(CLIENT_OPTIONS);
+
+/** Client options after validation. @internal */
+export type NormalizedClientOptions = Omit<Parsed<typeof CLIENT_OPTIONS>, 'servers'> & {
+  /** The validated servers, in configured order; names are unique. */
+  servers: NormalizedServer[];
+};
+
+/** Joins a client-level option name to the caller's prefix: `RadiusStrategy: holdDown`. */
+export const topLevel = (prefix: string, key: string): string => `${prefix}: ${key}`;
+
+/**
+ * Validates client options; `prefix` names the caller in messages (e.g. `RadiusStrategy`). Loads the
+ * `dictionaries` (an explicit step, before the servers' attributes are checked, since they may name
+ * attributes from those files).
+ */
 export function normalizeClientOptions(input: unknown, prefix: string, extraKeys: readonly string[] = []): NormalizedClientOptions {
   check(typeof input === 'object' && input !== null, `${prefix}: options must be an object`);
-  const o = input as Partial<RadiusClientOptions>;
-  checkKnownKeys(o, new Set([...CLIENT_KEYS, ...extraKeys]), prefix);
-  if (o.dictionaries !== undefined) {
-    check(Array.isArray(o.dictionaries) && o.dictionaries.every((d) => typeof d === 'string'), `${prefix}: dictionaries must be an array of file paths`);
-    loadDictionaries(o.dictionaries, `${prefix}: dictionaries`);
-  }
-  check(Array.isArray(o.servers) && o.servers.length > 0, `${prefix}: servers must be a non-empty array`);
-  const servers = o.servers.map((s, i) => normalizeServer(s, `${prefix}: servers[${i}]`));
+  const parsed = readOptions(input, CLIENT_OPTIONS, prefix, topLevel, extraKeys);
+  loadDictionaries(parsed.dictionaries, `${prefix}: dictionaries`);
+  const servers = parsed.servers.map((s, i) => normalizeServer(s, `${prefix}: servers[${i}]`));
   const seen = new Set<string>();
   servers.forEach((s, i) => {
     check(!seen.has(s.name), `${prefix}: servers[${i}].name "${s.name}" is used twice`);
     seen.add(s.name);
   });
-  return {
-    servers,
-    failoverOnReject: optionalBoolean(o.failoverOnReject, true, `${prefix}: failoverOnReject`),
-    failoverOnTimeout: optionalBoolean(o.failoverOnTimeout, true, `${prefix}: failoverOnTimeout`),
-    holdDown: optionalNumber(o.holdDown, 30_000, `${prefix}: holdDown`, 0, 86_400_000),
-  };
+  return { ...parsed, servers };
 }

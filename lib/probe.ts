@@ -32,13 +32,13 @@
  *   the accounting port, a CoA-ACK…) ends the probe with `unexpected-reply`, naming what answered.
  */
 import { randomBytes } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import createDebug from 'debug';
 import type { DropReason } from './errors';
 import { normalizeServer, type NormalizedServer, type RadiusServerOptions } from './options';
-import { Attr, Code, chapPassword, encodeAttribute, encodeRequest, hidePassword } from './protocol/packet';
+import { Attr, Code } from './protocol/packet';
+import { buildAccessRequest, buildStatusServer } from './request';
+import { resolveHost } from './resolve';
 import { Destination, ExchangeError, type DropCounts, type ExchangeResult } from './transport';
 
 const debug = createDebug('passport-radius:probe');
@@ -237,20 +237,19 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
     return { ...base, status: 'failed', reason, method, message, dropped, ...(detail ? { detail } : {}) };
   };
 
-  let ip = config.host;
-  if (isIP(ip) === 0) {
-    try {
-      ip = (await lookup(config.host)).address;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'lookup failed';
-      return failed(
-        'status-server',
-        'dns',
-        `host name "${config.host}" did not resolve (${code}): check the server address and this machine's DNS`,
-        {},
-        code,
-      );
-    }
+  let ip: string;
+  try {
+    // One third of the time at most for the name: a hung resolver must not hold the probe.
+    ip = await resolveHost(config.host, Math.max(1, Math.floor(total / 3)));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'lookup failed';
+    return failed(
+      'status-server',
+      'dns',
+      `host name "${config.host}" did not resolve (${code}): check the server address and this machine's DNS`,
+      {},
+      code,
+    );
   }
   const where = `${ip.includes(':') ? `[${ip}]` : ip}:${config.port}`;
 
@@ -269,20 +268,12 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
 
   const share = Math.max(1, Math.floor(total / 3));
   const started = performance.now();
-  const userName = encodeAttribute(Attr.UserName, Buffer.from(`passport-radius-probe-${randomBytes(12).toString('hex')}`, 'utf8'));
+  const username = Buffer.from(`passport-radius-probe-${randomBytes(12).toString('hex')}`, 'utf8');
   const password = randomBytes(16);
   const accessRequest = (signed: boolean, timeout: number): Promise<ExchangeResult> =>
     destination.exchange({
-      build: (identifier: number) => {
-        const requestAuthenticator = randomBytes(16);
-        const credential =
-          config.protocol === 'chap'
-            ? encodeAttribute(Attr.ChapPassword, chapPassword(randomBytes(1)[0]!, password, requestAuthenticator))
-            : encodeAttribute(Attr.UserPassword, hidePassword(password, config.secret, requestAuthenticator));
-        const attributes = Buffer.concat([userName, credential, config.attributes]);
-        const packet = encodeRequest({ code: Code.AccessRequest, identifier, requestAuthenticator, attributes, secret: config.secret, messageAuthenticator: signed });
-        return { packet, requestAuthenticator };
-      },
+      build: (identifier: number) =>
+        buildAccessRequest({ server: config, username, password, chap: config.protocol === 'chap', messageAuthenticator: signed }, identifier),
       secret: config.secret,
       // The probe judges signing and the reply's type itself (see the module notes).
       requireMessageAuthenticator: false,
@@ -294,18 +285,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
     });
   const statusServer = (): Promise<ExchangeResult> =>
     destination.exchange({
-      build: (identifier) => {
-        const requestAuthenticator = randomBytes(16);
-        const packet = encodeRequest({
-          code: Code.StatusServer,
-          identifier,
-          requestAuthenticator,
-          attributes: config.attributes,
-          secret: config.secret,
-          messageAuthenticator: true,
-        });
-        return { packet, requestAuthenticator };
-      },
+      build: (identifier) => buildStatusServer(config, identifier),
       secret: config.secret,
       requireMessageAuthenticator: false,
       expectCodes: ANY_CODE,

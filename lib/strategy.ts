@@ -11,7 +11,8 @@ import { readPending, type PendingChallenge, type SessionLike } from './challeng
 import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
 import { RadiusConfigError, RadiusSessionError } from './errors';
 import { optionsFromEnv } from './env';
-import { CLIENT_KEYS, checkKnownKeys, type RadiusClientOptions } from './options';
+import type { RadiusClientOptions } from './options';
+import { normalizeStrategyOptions } from './strategy-options';
 import { buildProfile, type RadiusProfile } from './profile';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 
@@ -97,21 +98,6 @@ function field(req: Request, name: string): string | undefined {
   const value = body?.[name] ?? query?.[name];
   return typeof value === 'string' ? value : undefined;
 }
-
-/** Option names of the strategy itself (the client's are `CLIENT_KEYS`). */
-const STRATEGY_KEYS = [
-  'usernameField',
-  'passwordField',
-  'codeField',
-  'challengeURL',
-  'sessionKey',
-  'challengeTimeout',
-  'maxChallengeRounds',
-  'name',
-  'selectServers',
-  'applySessionTimeout',
-  'passReqToCallback',
-];
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new TypeError(`RadiusStrategy: ${message}`);
@@ -217,35 +203,21 @@ export class RadiusStrategy extends PassportStrategy {
     }
     check(typeof options === 'object' && options !== null, 'options must be an object');
     check(verify === undefined || typeof verify === 'function', 'verify must be a function');
-    check(!(options.passReqToCallback === true && verify === undefined), 'passReqToCallback requires a verify callback');
-    checkKnownKeys(options, new Set([...STRATEGY_KEYS, ...CLIENT_KEYS]), 'RadiusStrategy');
-    const text = (value: unknown, fallback: string, label: string): string => {
-      if (value === undefined) return fallback;
-      check(typeof value === 'string' && value !== '', `${label} must be a non-empty string`);
-      return value;
-    };
-    this.name = text(options.name, 'radius', 'name');
-    this.usernameField = text(options.usernameField, 'username', 'usernameField');
-    this.passwordField = text(options.passwordField, 'password', 'passwordField');
-    this.codeField = text(options.codeField, 'code', 'codeField');
-    this.sessionKey = text(options.sessionKey, 'radius', 'sessionKey');
-    check(options.challengeURL === undefined || (typeof options.challengeURL === 'string' && options.challengeURL !== ''), 'challengeURL must be a non-empty string');
-    this.challengeURL = options.challengeURL;
-    const timeout = options.challengeTimeout ?? 300_000;
-    check(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0, 'challengeTimeout must be a positive number of milliseconds');
-    this.challengeTimeout = timeout;
-    const rounds = options.maxChallengeRounds ?? 3;
-    check(Number.isInteger(rounds) && rounds >= 1 && rounds <= 20, 'maxChallengeRounds must be a whole number from 1 to 20');
-    this.maxChallengeRounds = rounds;
-    check(options.passReqToCallback === undefined || typeof options.passReqToCallback === 'boolean', 'passReqToCallback must be true or false');
-    this.passReqToCallback = options.passReqToCallback === true;
-    check(options.selectServers === undefined || typeof options.selectServers === 'function', 'selectServers must be a function');
-    this.selectServers = options.selectServers;
-    check(options.applySessionTimeout === undefined || typeof options.applySessionTimeout === 'boolean', 'applySessionTimeout must be true or false');
-    this.applySessionTimeout = options.applySessionTimeout === true;
+    // The one option schema (lib/strategy-options.ts, lib/options.ts): own properties only, unknown names refused.
+    const { strategy: o, client: clientOptions } = normalizeStrategyOptions(options);
+    check(!(o.passReqToCallback && verify === undefined), 'passReqToCallback requires a verify callback');
+    this.name = o.name;
+    this.usernameField = o.usernameField;
+    this.passwordField = o.passwordField;
+    this.codeField = o.codeField;
+    this.sessionKey = o.sessionKey;
+    this.challengeURL = o.challengeURL;
+    this.challengeTimeout = o.challengeTimeout;
+    this.maxChallengeRounds = o.maxChallengeRounds;
+    this.passReqToCallback = o.passReqToCallback;
+    this.selectServers = o.selectServers;
+    this.applySessionTimeout = o.applySessionTimeout;
     this.verify = verify;
-    // Only the client's own options go to the client; the strategy checked every name above.
-    const clientOptions = Object.fromEntries(Object.entries(options).filter(([key]) => CLIENT_KEYS.includes(key)));
     this.client = new RadiusClient(clientOptions as unknown as RadiusClientOptions, 'RadiusStrategy');
   }
 

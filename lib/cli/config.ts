@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { RadiusClientOptions, RadiusProtocol, RadiusServerOptions } from '../options';
+import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, type RadiusClientOptions, type RadiusProtocol, type RadiusServerOptions } from '../options';
 import type { AttributeInput } from '../protocol/dictionary';
 import { encodeConfiguredAttributes } from '../protocol/dictionary';
 
@@ -108,19 +108,12 @@ function parseAttribute(text: string): [string, AttributeInput] {
   return [name, value];
 }
 
-const SERVER_KEYS = new Set([
-  'name',
-  'address',
-  'secret',
-  'secretFile',
-  'secretEnv',
-  'protocol',
-  'attributes',
-  'timeout',
-  'retries',
-  'requireMessageAuthenticator',
-]);
-const CLIENT_KEYS = new Set(['servers', 'failoverOnReject', 'failoverOnTimeout', 'holdDown', 'dictionaries']);
+/** The secret sources a server entry of the file may use instead of `secret`. */
+const SECRET_SOURCES = ['secretFile', 'secretEnv'];
+/** Keys of a server entry: every server option of the one schema, plus the file's secret sources. */
+const SERVER_KEYS = new Set([...SERVER_OPTION_NAMES, ...SECRET_SOURCES]);
+/** Keys of the file's top-level object: every client option of the one schema. */
+const CLIENT_KEYS = new Set(CLIENT_OPTION_NAMES);
 
 function readConfig(path: string, flags: ServerFlags, env: NodeJS.ProcessEnv): ResolvedServers {
   let text: string;

@@ -8,7 +8,7 @@
  *
  * @internal
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import radiusModule from 'radius';
@@ -24,17 +24,77 @@ interface RadiusCodec {
   vendor_name_to_id(name: string): string | undefined;
   encode_attributes(packet: Buffer, attributes: Array<[string, string | number | Buffer]>, vendor: number): number;
   decode_attributes(data: Buffer, hash: Record<string, unknown>, vendor: number): void;
-  /** Dictionary look-up by id or name; `target` 2 is the attribute's data type (e.g. `'ipaddr'`). */
-  _attr_to(attr: number | string, vendorId: number, target: number): string | undefined;
 }
 
 /** Value lengths fixed by a data type (RFC 2865 §5, RFC 3162 §2.3); other lengths are kept raw. */
 const FIXED_LENGTH: Record<string, number> = { ipaddr: 4, integer: 4, date: 4, time: 4, ipv6addr: 16 };
-const ATTR_TYPE = 2;
 
 const codec = radiusModule as unknown as RadiusCodec;
 const NO_VENDOR = -1;
 const loaded = new Set<string>();
+/** True once the `radius` package's dictionaries (and ours) are loaded and {@link dataTypes} is filled. */
+let ready = false;
+
+/**
+ * Our own table of attribute data types (`'integer'`, `'ipaddr'`, …), keyed `vendor:id` and `vendor:name`
+ * (vendor -1 for standard attributes), read from the same files the `radius` package reads, in the same
+ * order and with the same "last definition wins" rule — so that length checks need none of its private
+ * look-ups.
+ */
+const dataTypes = new Map<string, string>();
+/** Vendor name → Vendor-Id, as the files declare them (for BEGIN-VENDOR blocks). */
+const vendorIds = new Map<string, number>();
+
+/** Records the ATTRIBUTE lines of one dictionary file (and its `$INCLUDE`s) in {@link dataTypes}. */
+function recordTypes(file: string, seen: Set<string>): void {
+  if (seen.has(file)) return;
+  seen.add(file);
+  let vendor = NO_VENDOR;
+  for (const raw of readFileSync(file, 'ascii').split('\n')) {
+    const line = raw.replace(/#.*/, '').replace(/\s+/g, ' ');
+    let m = /^\s*VENDOR\s+(\S+)\s+(\d+)/.exec(line);
+    if (m) {
+      vendorIds.set(m[1]!, Number(m[2]));
+      continue;
+    }
+    if ((m = /^\s*BEGIN-VENDOR\s+(\S+)/.exec(line))) {
+      vendor = vendorIds.get(m[1]!) ?? NO_VENDOR;
+      continue;
+    }
+    if (/^\s*END-VENDOR/.test(line)) {
+      vendor = NO_VENDOR;
+      continue;
+    }
+    if ((m = /^\s*(?:VENDORATTR\s+(\d+)|ATTRIBUTE)\s+(\S+)\s+(\d+)\s+(\S+)/.exec(line))) {
+      const v = m[1] !== undefined ? Number(m[1]) : vendor;
+      const type = m[4]!.toLowerCase();
+      dataTypes.set(`${v}:${Number(m[3])}`, type);
+      dataTypes.set(`${v}:${m[2]!}`, type);
+      continue;
+    }
+    if ((m = /^\s*\$INCLUDE\s+(.*)/.exec(line))) recordTypes(join(dirname(file), m[1]!), seen);
+  }
+}
+
+/** The `radius` package's own dictionary directory (it loads every file there, in directory order). */
+function packageDictionaryFiles(): string[] {
+  const dir = join(dirname(require.resolve('radius')), '..', 'dictionaries');
+  return readdirSync(dir).map((f) => join(dir, f));
+}
+
+/**
+ * The data type of an attribute by number or name (`vendorId` -1 for standard ones), from our own
+ * table, e.g. `'integer'` for NAS-Port; undefined when no loaded dictionary defines it.
+ */
+export function attributeDataType(attr: number | string, vendorId = NO_VENDOR): string | undefined {
+  ensureLoaded();
+  return dataTypes.get(`${vendorId}:${attr}`);
+}
+
+/** Loads the built-in dictionaries on first use (cheap check afterwards). */
+function ensureLoaded(): void {
+  if (!ready) loadDictionaries([]);
+}
 
 /** A value accepted for a configured attribute: text, a number (or enum name), or raw bytes. */
 export type AttributeInput = string | number | Buffer;
@@ -141,7 +201,9 @@ function scanDictionary(file: string, label: string, scan: DictionaryScan, chain
 
 /**
  * Loads FreeRADIUS-format dictionary files in addition to the `radius` package's own (RFC dictionaries),
- * so that vendor-specific attributes decode by name. Idempotent.
+ * so that vendor-specific attributes decode by name. An explicit, idempotent step: `RadiusClient` calls it
+ * once at construction with its `dictionaries` option (before the servers' attributes are checked, so they
+ * may name attributes from those files); calling it again with files already loaded does nothing.
  *
  * **Process-wide**: the `radius` package keeps one dictionary per process, so a file loaded for one client
  * or strategy serves every other one too, and it cannot be unloaded. That is harmless when the files agree
@@ -162,6 +224,7 @@ export function loadDictionaries(paths: readonly string[], label = 'dictionaries
     scanDictionary(file, label, scan, []);
     if (scan.definitions === 0) throw new TypeError(`${label}: ${file} defines no attributes (is it a FreeRADIUS dictionary file?)`);
   }
+  if (ready && fresh.length === 0) return;
   if (fresh.length > 0) {
     for (const file of fresh) {
       codec.add_dictionary(file);
@@ -174,6 +237,12 @@ export function loadDictionaries(paths: readonly string[], label = 'dictionaries
   } catch (err) {
     throw new TypeError(`${label}: a dictionary could not be loaded: ${(err as Error).message}`, { cause: err });
   }
+  // Our type table, rebuilt from the same files in the same order as the package just read them.
+  dataTypes.clear();
+  vendorIds.clear();
+  const seen = new Set<string>();
+  for (const file of [...packageDictionaryFiles(), ...loaded]) recordTypes(file, seen);
+  ready = true;
 }
 
 /** The dictionary files loaded so far with {@link loadDictionaries}, as absolute paths. @internal (for tests) */
@@ -183,29 +252,51 @@ export function loadedDictionaryFiles(): readonly string[] {
 
 /** The attribute number of a standard (non-vendor) attribute name, or undefined when unknown. */
 export function attributeType(name: string): number | undefined {
-  loadDictionaries([]);
+  ensureLoaded();
   const id = codec.attr_name_to_id(name);
   return id === undefined ? undefined : Number(id);
 }
 
+/** One attribute encoded for the wire: its type and its bytes (type, length, value). */
+export interface EncodedAttribute {
+  /** Attribute type (RFC 2865 §5). */
+  type: number;
+  /** The whole attribute as sent: type, length, value. */
+  bytes: Buffer;
+}
+
 /**
- * Encodes configured attribute/value pairs (by dictionary name) into wire bytes, once, at construction.
- * Throws `TypeError` (prefixed with `label`) for an unknown name, a reserved attribute (User-Name,
- * User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State, Message-Authenticator) or a value that
- * does not fit the attribute's type.
+ * Encodes attribute/value pairs (by dictionary name) into wire bytes, once: a server's configured
+ * attributes at construction, or one request's extra attributes. A `null` value sends nothing but still
+ * counts as named (a server can turn a per-request default off that way); `named` holds the types of
+ * every pair, sent or not.
+ *
+ * @throws TypeError (prefixed with `label`) for an unknown name, a reserved attribute (User-Name,
+ *   User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State, Message-Authenticator), or a value
+ *   that does not fit the attribute's type (e.g. `NAS-Port: 1.5`; an integer is 0 to 4294967295).
  */
-export function encodeConfiguredAttributes(
-  pairs: ReadonlyArray<readonly [string, AttributeInput]>,
+export function encodeAttributeList(
+  pairs: ReadonlyArray<readonly [string, AttributeInput | null]>,
   label: string,
-): Buffer {
-  loadDictionaries([]);
-  const parts: Buffer[] = [];
+): { attributes: EncodedAttribute[]; named: Set<number> } {
+  ensureLoaded();
+  const attributes: EncodedAttribute[] = [];
+  const named = new Set<number>();
   for (const [name, value] of pairs) {
-    const type = attributeType(name);
-    if (type === undefined) throw new TypeError(`${label}: unknown attribute "${name}"`);
+    const type = typeof name === 'string' ? attributeType(name) : undefined;
+    if (type === undefined) throw new TypeError(`${label}: unknown attribute "${String(name)}"`);
     if (RESERVED.has(type as never)) throw new TypeError(`${label}: "${name}" is set by the client and cannot be configured`);
+    named.add(type);
+    if (value === null) continue;
     if (typeof value !== 'string' && typeof value !== 'number' && !Buffer.isBuffer(value)) {
       throw new TypeError(`${label}: "${name}" must be a string, a number or a Buffer`);
+    }
+    const dataType = dataTypes.get(`${NO_VENDOR}:${type}`);
+    if (typeof value === 'number' && (!Number.isInteger(value) || value < 0 || value > 0xffffffff)) {
+      throw new TypeError(`${label}: "${name}" must be a whole number from 0 to 4294967295 (got ${value})`);
+    }
+    if (typeof value === 'number' && dataType !== undefined && dataType !== 'integer' && dataType !== 'date' && dataType !== 'time') {
+      throw new TypeError(`${label}: "${name}" takes ${dataType === 'ipaddr' ? 'an IPv4 address' : 'text or bytes'}, not a number`);
     }
     let input: AttributeInput = value;
     if (type === Attr.NasIpv6Address && typeof value === 'string') {
@@ -225,9 +316,24 @@ export function encodeConfiguredAttributes(
       throw new TypeError(`${label}: "${name}" has a value of the wrong type (${(err as Error).message})`, { cause: err });
     }
     if (length < 2 || length > 255) throw new TypeError(`${label}: "${name}" value is too long`);
-    parts.push(Buffer.from(scratch.subarray(0, length)));
+    const fixed = dataType === undefined ? undefined : FIXED_LENGTH[dataType];
+    if (fixed !== undefined && length - 2 !== fixed) throw new TypeError(`${label}: "${name}" has a value of the wrong type (${dataType})`);
+    attributes.push({ type, bytes: Buffer.from(scratch.subarray(0, length)) });
   }
-  return Buffer.concat(parts);
+  return { attributes, named };
+}
+
+/**
+ * Encodes configured attribute/value pairs (by dictionary name) into wire bytes, once, at construction
+ * (see {@link encodeAttributeList}; `null` values send nothing).
+ *
+ * @throws TypeError as {@link encodeAttributeList} does.
+ */
+export function encodeConfiguredAttributes(
+  pairs: ReadonlyArray<readonly [string, AttributeInput | null]>,
+  label: string,
+): Buffer {
+  return Buffer.concat(encodeAttributeList(pairs, label).attributes.map((a) => a.bytes));
 }
 
 function ipv6Bytes(address: string): Buffer {
@@ -256,7 +362,7 @@ function decodeOne(type: number, value: Buffer, vendor: number): { name: string;
   const name = codec.attr_id_to_name(type, vendor);
   if (name === undefined) return undefined;
   if (vendor === NO_VENDOR && type === Attr.UserPassword) return { name, value: Buffer.from(value) };
-  const dataType = codec._attr_to(type, vendor, ATTR_TYPE);
+  const dataType = dataTypes.get(`${vendor}:${type}`);
   const fixed = dataType === undefined ? undefined : FIXED_LENGTH[dataType];
   if (fixed !== undefined && value.length !== fixed) return { name, value: Buffer.from(value) };
   const hash: Record<string, unknown> = {};
@@ -280,7 +386,7 @@ function decodeOne(type: number, value: Buffer, vendor: number): { name: string;
  * Never throws.
  */
 export function decodeAttributes(attributes: readonly RawAttribute[]): DecodedAttributes {
-  loadDictionaries([]);
+  ensureLoaded();
   const out: DecodedAttributes = {};
   for (const { type, value } of attributes) {
     if (type === Attr.MessageAuthenticator) continue;

@@ -1,0 +1,104 @@
+/**
+ * The one Access-Request builder (RFC 2865 §4.1), used by the client, the probe and (through the client)
+ * the CLI, and the Status-Server builder (RFC 5997 §3) used by the probe and the health watchdog.
+ *
+ * Attribute order: Message-Authenticator first (RFC 3579 §3.2; CVE-2024-3596 — a server checks it before
+ * anything else), User-Name, User-Password or CHAP-Password, the server's configured attributes, the
+ * per-request attributes whose types the server did not configure (so the server's configuration wins,
+ * and a `null` there turns a per-request default off), then State (RFC 2865 §4.4, copied byte for byte).
+ *
+ * @internal
+ */
+import { randomBytes } from 'node:crypto';
+import type { NormalizedServer } from './options';
+import type { EncodedAttribute } from './protocol/dictionary';
+import {
+  Attr,
+  Code,
+  HEADER_LENGTH,
+  chapPassword,
+  encodeAttribute,
+  encodeRequest,
+  hidePassword,
+  randomAuthenticator,
+} from './protocol/packet';
+
+/** What goes into one Access-Request besides its Identifier. */
+export interface AccessRequestParts {
+  /** The server: its shared secret, configured attributes and their types. */
+  server: Pick<NormalizedServer, 'secret' | 'attributes' | 'attributeTypes'>;
+  /** User-Name value, 1 to 253 bytes. */
+  username: Buffer;
+  /** The password (or challenge response) in plain text, at most 128 bytes; hidden or CHAP-hashed here. */
+  password: Buffer;
+  /** Send CHAP-Password (RFC 2865 §5.3) instead of User-Password. */
+  chap: boolean;
+  /** Per-request attributes, already validated and encoded (see `encodeAttributeList`). */
+  extra?: readonly EncodedAttribute[];
+  /** The State value of the Access-Challenge being answered, byte for byte (1 to 253 bytes). */
+  state?: Buffer;
+  /** Add a Message-Authenticator (RFC 3579 §3.2). Default `true`; the probe's last attempt goes without. */
+  messageAuthenticator?: boolean;
+}
+
+/** The per-request attributes this server gets: those whose type it did not configure. */
+function extraFor(parts: AccessRequestParts): readonly EncodedAttribute[] {
+  const { extra, server } = parts;
+  if (!extra || extra.length === 0) return [];
+  return extra.filter((a) => !server.attributeTypes.has(a.type));
+}
+
+/** The Access-Request's length in bytes (independent of Identifier and Request Authenticator). */
+export function accessRequestLength(parts: AccessRequestParts): number {
+  const credential = parts.chap ? 19 : 2 + Math.max(16, Math.ceil(parts.password.length / 16) * 16);
+  let length = HEADER_LENGTH + (parts.messageAuthenticator === false ? 0 : 18) + 2 + parts.username.length + credential;
+  length += parts.server.attributes.length;
+  for (const a of extraFor(parts)) length += a.bytes.length;
+  if (parts.state) length += 2 + parts.state.length;
+  return length;
+}
+
+/**
+ * Builds the Access-Request for `identifier` with a fresh Request Authenticator from the CSPRNG.
+ * Throws `RangeError` when it would exceed 4096 bytes (check {@link accessRequestLength} first).
+ */
+export function buildAccessRequest(parts: AccessRequestParts, identifier: number): { packet: Buffer; requestAuthenticator: Buffer } {
+  const { server } = parts;
+  const requestAuthenticator = randomAuthenticator();
+  const chunks: Buffer[] = [encodeAttribute(Attr.UserName, parts.username)];
+  if (parts.chap) {
+    // RFC 2865 §2.2: without CHAP-Challenge, the Request Authenticator is the challenge.
+    chunks.push(encodeAttribute(Attr.ChapPassword, chapPassword(randomBytes(1)[0]!, parts.password, requestAuthenticator)));
+  } else {
+    chunks.push(encodeAttribute(Attr.UserPassword, hidePassword(parts.password, server.secret, requestAuthenticator)));
+  }
+  chunks.push(server.attributes);
+  for (const a of extraFor(parts)) chunks.push(a.bytes);
+  if (parts.state) chunks.push(encodeAttribute(Attr.State, parts.state));
+  const packet = encodeRequest({
+    code: Code.AccessRequest,
+    identifier,
+    requestAuthenticator,
+    attributes: Buffer.concat(chunks),
+    secret: server.secret,
+    messageAuthenticator: parts.messageAuthenticator !== false,
+  });
+  return { packet, requestAuthenticator };
+}
+
+/**
+ * Builds a Status-Server (RFC 5997 §3): Message-Authenticator (required there), then the server's
+ * configured attributes (NAS-Identifier etc., so the server can tell which client asks).
+ */
+export function buildStatusServer(server: Pick<NormalizedServer, 'secret' | 'attributes'>, identifier: number): { packet: Buffer; requestAuthenticator: Buffer } {
+  const requestAuthenticator = randomAuthenticator();
+  const packet = encodeRequest({
+    code: Code.StatusServer,
+    identifier,
+    requestAuthenticator,
+    attributes: server.attributes,
+    secret: server.secret,
+    messageAuthenticator: true,
+  });
+  return { packet, requestAuthenticator };
+}

@@ -1,0 +1,104 @@
+/**
+ * The strategy's own options in the one schema style of lib/options.ts: names, types, defaults and
+ * validation in one table ({@link STRATEGY_OPTIONS}). The client's options are {@link CLIENT_OPTIONS};
+ * the strategy accepts both.
+ */
+import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type OptionSpec, type Parsed } from './options';
+import type { RadiusStrategyOptionsBase, RadiusStrategyOptionsWithRequest } from './strategy';
+
+function text(fallback: string): OptionSpec<string> {
+  return {
+    parse(value, label) {
+      if (value === undefined) return fallback;
+      check(typeof value === 'string' && value !== '', `${label} must be a non-empty string`);
+      return value;
+    },
+  };
+}
+
+/**
+ * Session keys the strategy may not use: Object.prototype's names (`__proto__` would make every
+ * password step hang), the names express-session's Session gives its own fields and methods, and
+ * Passport's own key.
+ */
+const RESERVED_SESSION_KEYS = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  'cookie',
+  'id',
+  'req',
+  'regenerate',
+  'destroy',
+  'reload',
+  'save',
+  'touch',
+  'resetMaxAge',
+  'passport',
+]);
+
+/** The strategy option schema: one entry per strategy option (the compiler checks it against the options type). */
+export const STRATEGY_OPTIONS = {
+  name: text('radius'),
+  usernameField: text('username'),
+  passwordField: text('password'),
+  codeField: text('code'),
+  sessionKey: {
+    parse(value: unknown, label: string): string {
+      const key = text('radius').parse(value, label);
+      check(
+        !RESERVED_SESSION_KEYS.has(key),
+        `${label} must not be "${key}": express-session, Passport or Object.prototype own that name (use e.g. "radius")`,
+      );
+      return key;
+    },
+  },
+  challengeURL: {
+    parse(value: unknown, label: string): string | undefined {
+      check(value === undefined || (typeof value === 'string' && value !== ''), `${label} must be a non-empty string`);
+      return value;
+    },
+  },
+  challengeTimeout: {
+    parse(value: unknown, label: string): number {
+      if (value === undefined) return 300_000;
+      check(typeof value === 'number' && Number.isFinite(value) && value > 0, `${label} must be a positive number of milliseconds`);
+      return value;
+    },
+  },
+  maxChallengeRounds: {
+    parse(value: unknown, label: string): number {
+      if (value === undefined) return 3;
+      check(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 20, `${label} must be a whole number from 1 to 20`);
+      return value as number;
+    },
+  },
+  selectServers: {
+    parse(value: unknown, label: string): RadiusStrategyOptionsBase['selectServers'] {
+      check(value === undefined || typeof value === 'function', `${label} must be a function`);
+      return value as RadiusStrategyOptionsBase['selectServers'];
+    },
+  },
+  applySessionTimeout: booleanOption(false),
+  passReqToCallback: booleanOption(false),
+} satisfies {
+  [K in Exclude<keyof Required<RadiusStrategyOptionsWithRequest>, keyof typeof CLIENT_OPTIONS>]: OptionSpec<unknown>;
+};
+
+/** Names of the strategy's own options. */
+export const STRATEGY_OPTION_NAMES: readonly string[] = Object.keys(STRATEGY_OPTIONS);
+
+/** The strategy's own options after validation. @internal */
+export type NormalizedStrategyOptions = Parsed<typeof STRATEGY_OPTIONS>;
+
+/**
+ * Validates the strategy's own options (own properties only) and refuses unknown names; returns them with
+ * the client's options split off (own properties only too), for `RadiusClient` to validate.
+ *
+ * @throws TypeError naming the option, prefixed `RadiusStrategy`.
+ */
+export function normalizeStrategyOptions(input: unknown): { strategy: NormalizedStrategyOptions; client: Record<string, unknown> } {
+  check(typeof input === 'object' && input !== null, 'RadiusStrategy: options must be an object');
+  const clientKeys = Object.keys(CLIENT_OPTIONS);
+  const strategy = readOptions(input, STRATEGY_OPTIONS, 'RadiusStrategy', topLevel, clientKeys);
+  const client = Object.fromEntries(Object.entries(input).filter(([key]) => clientKeys.includes(key)));
+  return { strategy, client };
+}
