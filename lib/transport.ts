@@ -38,7 +38,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { DropReason } from './errors';
-import { verifyReply, type ParsedPacket } from './protocol/packet';
+import { checkReply, packetLength, parsePacket, type ParsedPacket } from './protocol/packet';
 
 /** Drop counts by reason. */
 export type DropCounts = Partial<Record<DropReason, number>>;
@@ -113,6 +113,10 @@ interface Pending {
 const IDENTIFIERS = 256;
 /** Receive buffer asked for on each socket, in bytes. */
 const RECEIVE_BUFFER_BYTES = 1 << 20;
+/** Late-reply checks (a second MD5 for a datagram that failed verification) allowed at once, per address. */
+const LATE_CHECK_BURST = 64;
+/** Late-reply checks allowed per second, per address, once the burst is spent. */
+const LATE_CHECK_PER_SECOND = 64;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN']);
 
 function errorCode(err: unknown): string {
@@ -292,30 +296,40 @@ class Channel {
     this.owner.onDrop(reason);
   }
 
-  /** True when `msg` is a verified reply to the request that last held `identifier` and stopped waiting. */
+  /** True when `msg` is an authentic reply to the request that last held `identifier` and stopped waiting. */
   private isLateReply(msg: Buffer, identifier: number): boolean {
     const requestAuthenticator = this.finishedAuthenticator[identifier];
     const secret = this.finishedSecret[identifier];
     if (requestAuthenticator === undefined || secret === undefined) return false;
-    return verifyReply(msg, requestAuthenticator, secret, this.finishedRequireMa[identifier]!).ok;
+    return checkReply(msg, requestAuthenticator, secret, this.finishedRequireMa[identifier]!) === undefined;
   }
 
+  /**
+   * Cheapest checks first, so that a datagram costs at most one MD5 over its bytes unless it is authentic
+   * (RFC 2865 §3): source, header framing and Identifier (no hashing), packet code, then the
+   * authenticators over the raw bytes, and the attributes are split only for a verified reply.
+   */
   private onMessage(msg: Buffer, address: string, port: number): void {
     if (this.closed) return;
     if (!this.remote || address !== this.remote.address || port !== this.remote.port) return this.drop('wrong-source');
-    if (msg.length < 20) return this.drop('malformed');
+    if (packetLength(msg) < 0) return this.drop('malformed');
     const identifier = msg[1]!;
     const p = this.pending[identifier];
     if (!p) return this.drop(this.isLateReply(msg, identifier) ? 'duplicate' : 'unknown-identifier');
-    const verdict = verifyReply(msg, p.requestAuthenticator, p.request.secret, p.request.requireMessageAuthenticator);
-    if (!verdict.ok) {
+    if (!p.request.expectCodes.includes(msg[0]!)) return this.drop('unexpected-code', p);
+    const failure = checkReply(msg, p.requestAuthenticator, p.request.secret, p.request.requireMessageAuthenticator);
+    if (failure !== undefined) {
       // A late reply to the Identifier's previous holder is a duplicate, not an attack on the new request.
-      if (this.isLateReply(msg, identifier)) return this.drop('duplicate');
-      return this.drop(verdict.reason, p);
+      // Telling them apart costs a second MD5, so it is rationed (see Destination.mayCheckLateReply).
+      if (failure === 'bad-response-authenticator' && this.owner.mayCheckLateReply() && this.isLateReply(msg, identifier)) {
+        return this.drop('duplicate');
+      }
+      return this.drop(failure, p);
     }
-    if (!p.request.expectCodes.includes(verdict.packet.code)) return this.drop('unexpected-code', p);
+    const packet = parsePacket(msg);
+    if (!packet) return this.drop('malformed', p); // unreachable: checkReply checked the same framing
     this.release(p);
-    p.resolve({ packet: verdict.packet, rttMs: performance.now() - p.startedAt, dropped: p.dropped ?? {} });
+    p.resolve({ packet, rttMs: performance.now() - p.startedAt, dropped: p.dropped ?? {} });
   }
 
   /** A socket error; `fatal` (a failed connect) retires the socket even for an unreachable error. */
@@ -374,6 +388,9 @@ export class Destination {
   /** Sockets being closed (surplus or broken ones, taken out of the pool), until their close callback. */
   private readonly closingChannels = new Set<Promise<void>>();
   private closed = false;
+  /** Late-reply checks left in the current budget (see {@link Destination.mayCheckLateReply}). */
+  private lateCheckTokens = LATE_CHECK_BURST;
+  private lateCheckRefilledAt = performance.now();
 
   /**
    * @param host - an IP address (already resolved).
@@ -421,6 +438,22 @@ export class Destination {
   /** @internal An ICMP error on one socket: fails everything pending on every socket to this address. */
   unreachable(code: string): void {
     for (const c of [...this.channels]) c.failAll('unreachable', code);
+  }
+
+  /**
+   * @internal Whether a datagram that failed verification against the request holding its Identifier may
+   * also be checked against the request that held it before (a second MD5). A token bucket per address:
+   * `LATE_CHECK_BURST` at once, refilled at `LATE_CHECK_PER_SECOND`, so that a flood of forged replies
+   * costs one MD5 each (plus at most that many more per second), while the occasional real late reply is
+   * still told apart.
+   */
+  mayCheckLateReply(): boolean {
+    const now = performance.now();
+    this.lateCheckTokens = Math.min(LATE_CHECK_BURST, this.lateCheckTokens + ((now - this.lateCheckRefilledAt) * LATE_CHECK_PER_SECOND) / 1000);
+    this.lateCheckRefilledAt = now;
+    if (this.lateCheckTokens < 1) return false;
+    this.lateCheckTokens--;
+    return true;
   }
 
   /** @internal Takes a broken socket out of the pool and closes it. */

@@ -9,7 +9,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { DropReason } from '../lib/errors';
-import { Attr, Code, encodeAttribute, encodeRequest, hidePassword } from '../lib/protocol/packet';
+import { Attr, Code, encodeAttribute, encodeRequest, hidePassword, packetWork } from '../lib/protocol/packet';
 import { encodeReply } from '../lib/testing/reply';
 import { RadiusTestServer } from '../lib/testing';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
@@ -268,6 +268,115 @@ describe('UDP transport (Destination)', function () {
       r.send(replyTo(stray), request.port);
       await waitFor(() => drops.length === 3);
       assert.deepEqual(drops, ['duplicate', 'duplicate', 'unknown-identifier']);
+    });
+  });
+
+  describe('hostile replies: verified before they are parsed, bounded work per datagram', () => {
+    /** The worst case of issue 16: 4096 bytes of 2-byte attributes, a wrong Response Authenticator. */
+    function hostileReply(identifier: number, code: number = Code.AccessAccept): Buffer {
+      const msg = Buffer.alloc(4096, 0);
+      msg[0] = code;
+      msg[1] = identifier;
+      msg.writeUInt16BE(4096, 2);
+      randomBytes(16).copy(msg, 4);
+      for (let offset = 20; offset < 4096; offset += 2) {
+        msg[offset] = Attr.ReplyMessage;
+        msg[offset + 1] = 2;
+      }
+      return msg;
+    }
+
+    /** Work counted while `fn` runs and its datagrams are dropped. */
+    async function work(fn: () => Promise<void>): Promise<{ digests: number; splits: number }> {
+      const before = { ...packetWork };
+      await fn();
+      return { digests: packetWork.digests - before.digests, splits: packetWork.splits - before.splits };
+    }
+
+    it('drops a 4 KB reply of 2,038 attributes with a wrong authenticator and a pending Identifier after one MD5, without splitting it', async () => {
+      const { r, port } = await responder();
+      const drops: DropReason[] = [];
+      const d = destination('127.0.0.1', port, drops);
+      const pending = d.exchange(accessRequest('alice', 'pw', { timeout: 2000 }));
+      await waitFor(() => r.received.length === 1);
+      const request = r.received[0]!;
+      const cost = await work(async () => {
+        r.send(hostileReply(request.msg[1]!), request.port);
+        await waitFor(() => drops.length === 1);
+      });
+      assert.deepEqual(drops, ['bad-response-authenticator']);
+      assert.deepEqual(cost, { digests: 1, splits: 0 });
+
+      // The genuine reply still completes the request, split exactly once, verified with two digests
+      // (Response Authenticator, Message-Authenticator).
+      const genuine = replyTo(request.msg);
+      const done = await work(async () => {
+        r.send(genuine, request.port);
+        assert.equal((await pending).packet.code, Code.AccessAccept);
+      });
+      assert.deepEqual(done, { digests: 2, splits: 1 });
+    });
+
+    it('checks the header, the Identifier and the packet code before any hashing', async () => {
+      const { r, port } = await responder();
+      const drops: DropReason[] = [];
+      const d = destination('127.0.0.1', port, drops);
+      const pending = d.exchange(accessRequest('alice', 'pw', { timeout: 2000 }));
+      await waitFor(() => r.received.length === 1);
+      const request = r.received[0]!;
+      const id = request.msg[1]!;
+      const cost = await work(async () => {
+        const overlong = hostileReply(id).subarray(0, 4000); // Length 4096 in a 4000-byte datagram
+        r.send(overlong, request.port);
+        r.send(hostileReply((id + 1) & 0xff), request.port); // no request ever held that Identifier
+        r.send(hostileReply(id, 5), request.port); // Accounting-Response to an Access-Request
+        await waitFor(() => drops.length === 3);
+      });
+      assert.deepEqual(drops, ['malformed', 'unknown-identifier', 'unexpected-code']);
+      assert.deepEqual(cost, { digests: 0, splits: 0 });
+      r.send(replyTo(request.msg), request.port);
+      assert.equal((await pending).packet.code, Code.AccessAccept);
+    });
+
+    it('spends at most one MD5 per datagram on a flood at an Identifier that also had an earlier holder (late-reply checks rationed)', async function () {
+      this.timeout(10_000);
+      const { r, port } = await responder();
+      const held: Datagram[] = [];
+      r.onMessage = (dg, reply) => {
+        if (dg.msg.includes('old-request') || dg.msg.includes('new-request')) held.push(dg);
+        else reply(replyTo(dg.msg));
+      };
+      const drops: DropReason[] = [];
+      const d = destination('127.0.0.1', port, drops);
+      await expectExchangeError(d.exchange(accessRequest('old-request', 'pw', { timeout: 60 })));
+      await Promise.all(Array.from({ length: 255 }, () => d.exchange(accessRequest('filler', 'pw', { timeout: 3000, retries: 5 }))));
+      const next = d.exchange(accessRequest('new-request', 'pw', { timeout: 5000 }));
+      await waitFor(() => held.length === 2);
+      const [first, second] = held as [Datagram, Datagram];
+      assert.equal(second.msg[1], first.msg[1], 'the Identifier was reused');
+      drops.length = 0;
+
+      const flood = 2000;
+      const cost = await work(async () => {
+        for (let i = 0; i < flood; i++) {
+          r.send(hostileReply(second.msg[1]!), second.port);
+          if (i % 200 === 199) await waitFor(() => drops.length === i + 1);
+        }
+        await waitFor(() => drops.length === flood);
+      });
+      assert.equal(cost.splits, 0);
+      // One MD5 each, plus the late-reply checks the budget allows (64 at once, 64 a second).
+      assert.ok(cost.digests >= flood && cost.digests <= flood + 64 + 64 * 5, `${cost.digests} digests for ${flood} datagrams`);
+      assert.ok(drops.every((x) => x === 'bad-response-authenticator'));
+
+      // A real late reply after the flood is still told apart once the budget refills, and the new request completes.
+      await sleep(100);
+      drops.length = 0;
+      r.send(replyTo(first.msg), first.port);
+      await waitFor(() => drops.length === 1);
+      assert.deepEqual(drops, ['duplicate']);
+      r.send(replyTo(second.msg, Code.AccessReject), second.port);
+      assert.equal((await next).packet.code, Code.AccessReject);
     });
   });
 

@@ -183,15 +183,66 @@ export function encodeRequest(args: {
 }
 
 /**
+ * Work done on received datagrams since the process started, for tests and the benchmark: `digests`
+ * counts MD5 and HMAC-MD5 computations made to verify replies, `splits` counts attribute lists split
+ * into {@link RawAttribute}s. Plain counters (one increment each), never reset by the library.
+ *
+ * @internal
+ */
+export const packetWork = { digests: 0, splits: 0 };
+
+/**
+ * The packet length a datagram's header announces, or -1 when the header is malformed: shorter than 20
+ * bytes, a Length field under 20 or over 4096, or a Length past the end of the datagram (RFC 2865 §3;
+ * bytes after Length are padding and ignored). Reads four bytes; no hashing, no allocation.
+ */
+export function packetLength(datagram: Buffer): number {
+  if (datagram.length < HEADER_LENGTH) return -1;
+  const length = datagram.readUInt16BE(2);
+  if (length < HEADER_LENGTH || length > MAX_PACKET_LENGTH || length > datagram.length) return -1;
+  return length;
+}
+
+/** {@link scanAttributes} result when the attribute framing is broken. */
+const MALFORMED = -2;
+/** {@link scanAttributes} result when there is no Message-Authenticator. */
+const NO_MESSAGE_AUTHENTICATOR = -1;
+
+/**
+ * Walks the attributes of the first `length` bytes of `bytes` without allocating (RFC 2865 §5, §5.26;
+ * RFC 3579 §3.2): the offset of the one Message-Authenticator's 16-byte value, `NO_MESSAGE_AUTHENTICATOR`,
+ * or `MALFORMED` (an attribute with Length under 2 or past the packet, a Vendor-Specific under 7 bytes, a
+ * Message-Authenticator that is not 18 bytes or not the only one).
+ */
+function scanAttributes(bytes: Buffer, length: number): number {
+  let maOffset = NO_MESSAGE_AUTHENTICATOR;
+  let offset = HEADER_LENGTH;
+  while (offset < length) {
+    if (offset + 2 > length) return MALFORMED;
+    const type = bytes[offset]!;
+    const attrLength = bytes[offset + 1]!;
+    if (attrLength < 2 || offset + attrLength > length) return MALFORMED;
+    if (type === Attr.VendorSpecific && attrLength < 7) return MALFORMED;
+    if (type === Attr.MessageAuthenticator) {
+      if (maOffset !== NO_MESSAGE_AUTHENTICATOR || attrLength !== 18) return MALFORMED;
+      maOffset = offset + 2;
+    }
+    offset += attrLength;
+  }
+  return maOffset;
+}
+
+/**
  * Checks a datagram's framing and splits its attributes (RFC 2865 §3, §5). Returns `undefined` when it is
  * malformed: shorter than 20 bytes, a Length field under 20 or over 4096 or past the datagram, an
  * attribute with Length under 2 or running past the packet, a Vendor-Specific under 7 bytes (RFC 2865
- * §5.26). Bytes after Length are ignored. Never throws.
+ * §5.26). Bytes after Length are ignored. Never throws. Costs one object per attribute: the transport
+ * calls it only for replies that {@link checkReply} verified.
  */
 export function parsePacket(datagram: Buffer): ParsedPacket | undefined {
-  if (datagram.length < HEADER_LENGTH) return undefined;
-  const length = datagram.readUInt16BE(2);
-  if (length < HEADER_LENGTH || length > MAX_PACKET_LENGTH || length > datagram.length) return undefined;
+  const length = packetLength(datagram);
+  if (length < 0) return undefined;
+  packetWork.splits++;
   const bytes = datagram.subarray(0, length);
   const attributes: RawAttribute[] = [];
   let offset = HEADER_LENGTH;
@@ -220,6 +271,7 @@ export function bytesEqual(a: Buffer, b: Buffer): boolean {
 
 /** Response Authenticator (RFC 2865 §3): MD5(Code ‖ ID ‖ Length ‖ Request Authenticator ‖ Attributes ‖ secret). */
 export function responseAuthenticator(reply: Buffer, requestAuthenticator: Buffer, secret: Buffer): Buffer {
+  packetWork.digests++;
   return createHash('md5')
     .update(reply.subarray(0, 4))
     .update(requestAuthenticator)
@@ -228,10 +280,12 @@ export function responseAuthenticator(reply: Buffer, requestAuthenticator: Buffe
     .digest();
 }
 
+const ZERO_16 = Buffer.alloc(16);
+
 /**
  * Message-Authenticator of a reply (RFC 3579 §3.2): HMAC-MD5 over the reply with the Request
  * Authenticator in place of the Response Authenticator and the Message-Authenticator value zeroed.
- * `valueOffset` is where the 16-byte value starts in `reply`.
+ * `valueOffset` is where the 16-byte value starts in `reply`. Hashes the pieces in place (no copy).
  */
 export function replyMessageAuthenticator(
   reply: Buffer,
@@ -239,21 +293,56 @@ export function replyMessageAuthenticator(
   requestAuthenticator: Buffer,
   secret: Buffer,
 ): Buffer {
-  const copy = Buffer.from(reply);
-  requestAuthenticator.copy(copy, 4);
-  copy.fill(0, valueOffset, valueOffset + 16);
-  return createHmac('md5', secret).update(copy).digest();
+  packetWork.digests++;
+  return createHmac('md5', secret)
+    .update(reply.subarray(0, 4))
+    .update(requestAuthenticator)
+    .update(reply.subarray(HEADER_LENGTH, valueOffset))
+    .update(ZERO_16)
+    .update(reply.subarray(valueOffset + 16))
+    .digest();
 }
 
+/** Why {@link checkReply} refused a datagram. */
+export type VerifyFailure = 'malformed' | 'bad-response-authenticator' | 'missing-message-authenticator' | 'bad-message-authenticator';
+
 /** Outcome of {@link verifyReply}. */
-export type VerifyResult =
-  | { ok: true; packet: ParsedPacket }
-  | { ok: false; reason: 'malformed' | 'bad-response-authenticator' | 'missing-message-authenticator' | 'bad-message-authenticator' };
+export type VerifyResult = { ok: true; packet: ParsedPacket } | { ok: false; reason: VerifyFailure };
 
 /**
- * Verifies a reply to a request whose Request Authenticator is `requestAuthenticator`: framing, then the
- * Response Authenticator, then the Message-Authenticator (required when `requireMessageAuthenticator`;
- * checked whenever present; exactly one allowed, 16 bytes). Comparisons are constant-time. Never throws.
+ * Verifies a reply over its raw bytes, without splitting its attributes, cheapest check first:
+ *
+ * 1. the header ({@link packetLength}): no hashing;
+ * 2. the Response Authenticator (RFC 2865 §3): one MD5 over the packet — all an off-path sender without
+ *    the shared secret can make us spend;
+ * 3. the attribute framing, walked in place (no allocation), locating the Message-Authenticator;
+ * 4. the Message-Authenticator (RFC 3579 §3.2; required when `requireMessageAuthenticator`, checked
+ *    whenever present, exactly one, 16 bytes): one HMAC-MD5, reached only by a packet that passed step 2.
+ *
+ * Returns `undefined` for an authentic reply, else why not. Comparisons are constant-time. Never throws.
+ */
+export function checkReply(
+  datagram: Buffer,
+  requestAuthenticator: Buffer,
+  secret: Buffer,
+  requireMessageAuthenticator: boolean,
+): VerifyFailure | undefined {
+  const length = packetLength(datagram);
+  if (length < 0) return 'malformed';
+  const bytes = length === datagram.length ? datagram : datagram.subarray(0, length);
+  const expected = responseAuthenticator(bytes, requestAuthenticator, secret);
+  if (!timingSafeEqual(expected, bytes.subarray(4, HEADER_LENGTH))) return 'bad-response-authenticator';
+  const maOffset = scanAttributes(bytes, length);
+  if (maOffset === MALFORMED) return 'malformed';
+  if (maOffset === NO_MESSAGE_AUTHENTICATOR) return requireMessageAuthenticator ? 'missing-message-authenticator' : undefined;
+  const ma = replyMessageAuthenticator(bytes, maOffset, requestAuthenticator, secret);
+  if (!timingSafeEqual(ma, bytes.subarray(maOffset, maOffset + 16))) return 'bad-message-authenticator';
+  return undefined;
+}
+
+/**
+ * Verifies a reply ({@link checkReply}) and only then splits its attributes ({@link parsePacket}): an
+ * unverified datagram never costs more than the digests. Never throws.
  */
 export function verifyReply(
   datagram: Buffer,
@@ -261,26 +350,9 @@ export function verifyReply(
   secret: Buffer,
   requireMessageAuthenticator: boolean,
 ): VerifyResult {
+  const failure = checkReply(datagram, requestAuthenticator, secret, requireMessageAuthenticator);
+  if (failure !== undefined) return { ok: false, reason: failure };
+  // checkReply accepted the framing that parsePacket checks, so the split cannot fail.
   const packet = parsePacket(datagram);
-  if (!packet) return { ok: false, reason: 'malformed' };
-  const expected = responseAuthenticator(packet.bytes, requestAuthenticator, secret);
-  if (!bytesEqual(expected, packet.authenticator)) return { ok: false, reason: 'bad-response-authenticator' };
-
-  let maOffset = -1;
-  let offset = HEADER_LENGTH;
-  for (const attribute of packet.attributes) {
-    if (attribute.type === Attr.MessageAuthenticator) {
-      if (maOffset !== -1 || attribute.value.length !== 16) return { ok: false, reason: 'malformed' };
-      maOffset = offset + 2;
-    }
-    offset += 2 + attribute.value.length;
-  }
-  if (maOffset === -1) {
-    return requireMessageAuthenticator ? { ok: false, reason: 'missing-message-authenticator' } : { ok: true, packet };
-  }
-  const ma = replyMessageAuthenticator(packet.bytes, maOffset, requestAuthenticator, secret);
-  if (!bytesEqual(ma, packet.bytes.subarray(maOffset, maOffset + 16))) {
-    return { ok: false, reason: 'bad-message-authenticator' };
-  }
-  return { ok: true, packet };
+  return packet ? { ok: true, packet } : { ok: false, reason: 'malformed' };
 }
