@@ -5,7 +5,9 @@ import {
   chapPassword,
   encodeAttribute,
   encodeRequest,
+  checkReply,
   hidePassword,
+  packetWork,
   parsePacket,
   randomAuthenticator,
   unhidePassword,
@@ -124,6 +126,20 @@ describe('codec: reply verification (RFC 2865 §3, RFC 3579 §3.2)', () => {
     assert.deepEqual(decoded['Reply-Message'], ['Enter the code ', 'sent to your phone']);
     assert.equal((decoded.State as Buffer).toString('hex'), '00ff80fe0d0a2200c3');
     assert.equal(decoded.Prompt, 'No-Echo');
+  });
+  it('checks the Response Authenticator before the attribute framing and the Message-Authenticator, and splits nothing', () => {
+    const cost = (run: () => void): { digests: number; splits: number } => {
+      const before = { ...packetWork };
+      run();
+      return { digests: packetWork.digests - before.digests, splits: packetWork.splits - before.splits };
+    };
+    // A forged reply with broken framing is refused for its authenticator, after one MD5.
+    const forged = packet('ACCEPT1_BADAUTH');
+    forged[forged.length - 1] = 0xff;
+    assert.deepEqual(cost(() => assert.equal(checkReply(forged, auth1, secret, true), 'bad-response-authenticator')), { digests: 1, splits: 0 });
+    assert.deepEqual(cost(() => assert.equal(verifyReply(packet('ACCEPT_TRUNCATED'), auth1, secret, true).ok, false)), { digests: 0, splits: 0 });
+    assert.deepEqual(cost(() => assert.equal(checkReply(packet('ACCEPT1_MA'), auth1, secret, true), undefined)), { digests: 2, splits: 0 });
+    assert.deepEqual(cost(() => assert.ok(verifyReply(packet('ACCEPT1_MA'), auth1, secret, true).ok)), { digests: 2, splits: 1 });
   });
   it('never throws on random garbage', () => {
     for (let i = 0; i < 2000; i++) {
