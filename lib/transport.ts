@@ -46,7 +46,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { DropReason } from './errors';
-import { checkReply, packetLength, parsePacket, type ParsedPacket } from './protocol/packet';
+import { checkReply, HEADER_LENGTH, packetLength, parsePacket, type ParsedPacket } from './protocol/packet';
 
 /** Drop counts by reason. */
 export type DropCounts = Partial<Record<DropReason, number>>;
@@ -320,9 +320,10 @@ class Channel {
   private onMessage(msg: Buffer, address: string, port: number): void {
     if (this.closed) return;
     if (!this.remote || address !== this.remote.address || port !== this.remote.port) return this.drop('wrong-source');
-    if (packetLength(msg) < 0) return this.drop('malformed');
+    if (msg.length < HEADER_LENGTH) return this.drop('malformed');
     const identifier = msg[1]!;
     const p = this.pending[identifier];
+    if (packetLength(msg) < 0) return this.drop('malformed', p);
     if (!p) return this.drop(this.isLateReply(msg, identifier) ? 'duplicate' : 'unknown-identifier');
     if (!p.request.expectCodes.includes(msg[0]!)) return this.drop('unexpected-code', p);
     const failure = checkReply(msg, p.requestAuthenticator, p.request.secret, p.request.requireMessageAuthenticator);
