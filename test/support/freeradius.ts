@@ -33,7 +33,7 @@ function firstExisting(candidates: string[], marker: string): string | undefined
 /** Path of the freeradius (or radiusd) binary, or undefined when not installed. */
 export const FREERADIUS_BIN: string | undefined = findFreeradius();
 
-const DICT_DIR =
+export const DICT_DIR =
   process.env.FREERADIUS_DICTDIR ??
   firstExisting(
     ['/usr/share/freeradius', '/usr/local/share/freeradius', '/opt/homebrew/share/freeradius'],
@@ -41,7 +41,7 @@ const DICT_DIR =
   ) ??
   '/usr/share/freeradius';
 
-const LIB_DIR =
+export const LIB_DIR =
   process.env.FREERADIUS_LIBDIR ??
   firstExisting(
     [
@@ -250,7 +250,7 @@ const KILL_AFTER_MS = 3_000;
  * that \' stands for a quote; so a backslash right before a quote or at the
  * very end cannot be expressed (nor can control characters).
  */
-function confString(value: string): string {
+export function confString(value: string): string {
   const hasControl = [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
   if (/\\('|$)/.test(value) || hasControl) {
     throw new Error(
@@ -299,26 +299,40 @@ function configVars(dir: string, port: number, secret: string, opts: FreeRadiusO
   };
 }
 
-interface Attempt {
-  server?: FreeRadiusServer;
-  retry: boolean;
-  error?: Error;
+/** A FreeRADIUS process started by {@link runFreeRadius}. */
+export interface FreeRadiusProcess {
+  /** Everything the server printed so far (stdout + stderr). */
+  output(): string;
+  /** Resolves once the output (so far or later) matches re; rejects if it exits first or after timeoutMs. */
+  waitForOutput(re: RegExp, timeoutMs?: number): Promise<void>;
+  /** Stops it (SIGTERM, then SIGKILL after 3 s) and removes its directory. Idempotent. */
+  stop(): Promise<void>;
 }
 
-async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attempt> {
-  const bin = FREERADIUS_BIN;
-  if (!bin) throw new Error('freeradius is not installed (no freeradius/radiusd binary found)');
-
-  const port = await freeUdpPort();
-  const dir = await mkdtemp(join(tmpdir(), 'passport-radius-freeradius-'));
-  try {
-    await writeConfig(dir, configVars(dir, port, secret, opts));
-  } catch (err) {
-    await rm(dir, { recursive: true, force: true });
-    throw err;
+/** A start that failed: `addressInUse` when another process holds a port (worth a retry elsewhere). */
+export class FreeRadiusStartError extends Error {
+  constructor(
+    message: string,
+    readonly addressInUse: boolean,
+  ) {
+    super(message);
+    this.name = 'FreeRadiusStartError';
   }
+}
 
-  const child = spawn(bin, ['-X', '-d', dir, '-n', 'radiusd'], {
+/**
+ * Runs `freeradius -X -d dir -n name` (LC_ALL=C, killed if this process exits) and resolves once it is
+ * ready to process requests. On failure it stops the process, removes `dir` and rejects with a
+ * {@link FreeRadiusStartError} holding its output. `dir` is removed by `stop()`. Shared by the tests and
+ * `npm run radius` (scripts/radius.ts).
+ */
+export async function runFreeRadius(dir: string, options: { name?: string; startTimeoutMs?: number } = {}): Promise<FreeRadiusProcess> {
+  const bin = FREERADIUS_BIN;
+  if (!bin) {
+    await rm(dir, { recursive: true, force: true });
+    throw new FreeRadiusStartError('freeradius is not installed (no freeradius/radiusd binary found)', false);
+  }
+  const child = spawn(bin, ['-X', '-d', dir, '-n', options.name ?? 'radiusd'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
   });
@@ -393,11 +407,38 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
   };
 
   try {
-    await waitForOutput(/Ready to process requests/, START_TIMEOUT_MS);
+    await waitForOutput(/Ready to process requests/, options.startTimeoutMs ?? START_TIMEOUT_MS);
   } catch (err) {
     await stop();
-    const inUse = /Address already in use|Failed binding/i.test(out);
-    return { retry: inUse, error: err instanceof Error ? err : new Error(String(err)) };
+    throw new FreeRadiusStartError(err instanceof Error ? err.message : String(err), /Address already in use|Failed binding/i.test(out));
+  }
+  return { output: () => out, waitForOutput, stop };
+}
+
+interface Attempt {
+  server?: FreeRadiusServer;
+  retry: boolean;
+  error?: Error;
+}
+
+async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attempt> {
+  if (!FREERADIUS_BIN) throw new Error('freeradius is not installed (no freeradius/radiusd binary found)');
+
+  const port = await freeUdpPort();
+  const dir = await mkdtemp(join(tmpdir(), 'passport-radius-freeradius-'));
+  try {
+    await writeConfig(dir, configVars(dir, port, secret, opts));
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  let running: FreeRadiusProcess;
+  try {
+    running = await runFreeRadius(dir);
+  } catch (err) {
+    if (err instanceof FreeRadiusStartError) return { retry: err.addressInUse, error: err };
+    throw err;
   }
 
   return {
@@ -408,9 +449,7 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
       address6: `[::1]:${port}`,
       secret,
       dir,
-      output: () => out,
-      waitForOutput,
-      stop,
+      ...running,
     },
   };
 }
