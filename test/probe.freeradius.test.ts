@@ -8,7 +8,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { probe, RadiusClient, RadiusClosedError, RadiusConfigError, type RadiusServerOptions } from '../lib';
 import { Attr, Code, parsePacket } from '../lib/protocol/packet';
-import { describeFreeRadius, freeUdpPort, startFreeRadius, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, freeUdpPort, startFreeRadius, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
 
 const NAS = { 'NAS-Identifier': 'probe-test' };
 
@@ -128,7 +128,9 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.match(warning, /sites-enabled\/default/);
     assert.ok(warning.includes('Autz-Type Status-Server { update reply { &Message-Authenticator := 0x00 } ok }'), warning);
     assert.match(result.message, /^Reachable \(\d+ ms, access-request\); warning: the Status-Server reply had no Message-Authenticator/);
-    // Both requests reached the server; the signed Access-Request's Reject settled it.
+    // Both requests reached the server; the signed Access-Request's Reject settled it. (Its log may reach
+    // us after the reply did.)
+    await waitForOutputSince(unsignedStatus, mark, /Sent Access-Reject/);
     const seen = unsignedStatus.output().slice(mark);
     assert.match(seen, /Received Status-Server Id[\s\S]*Sent Access-Accept[\s\S]*Received Access-Request Id[\s\S]*Sent Access-Reject/);
     // No unsigned Access-Request was needed.
@@ -147,7 +149,7 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.match(result.message, /Access replies: FreeRADIUS 3\.2, sites-enabled\/default, first line of the authorize section: update reply \{ &Message-Authenticator := 0x00 \}/);
     assert.ok(result.message.includes('Autz-Type Status-Server { update reply { &Message-Authenticator := 0x00 } ok }'), result.message);
     assert.match(result.message, /requireMessageAuthenticator: false/);
-    assert.match(unsigned.output().slice(mark), /Received Status-Server Id[\s\S]*Received Access-Request Id/);
+    await waitForOutputSince(unsigned, mark, /Received Status-Server Id[\s\S]*Received Access-Request Id/);
   });
 
   it("reports 'missing-message-authenticator' for unsigned Access replies when Status-Server is off, naming only that fix", async () => {

@@ -13,7 +13,7 @@ import request from 'supertest';
 import { probe, type RadiusServerOptions } from '../lib';
 import { SNIPPETS, snippet, type SnippetName } from '../scripts/freeradius-snippets';
 import { buildApp, closeAll } from './support/app';
-import { FREERADIUS_BIN } from './support/freeradius';
+import { FREERADIUS_BIN, waitForOutputSince } from './support/freeradius';
 import { describeRequiring } from './support/requirements';
 import { STOCK_DIR, startStockFreeRadius, type StockFreeRadius } from './support/stock-freeradius';
 import { totpCode, waitForFreshStep } from './support/totp';
@@ -114,7 +114,7 @@ describeRequiring(
       assert.equal(ok.status, 200, JSON.stringify(ok.body));
       assert.equal(ok.body.user.username, 'alice');
       assert.equal(ok.body.info.replyMessage, 'Welcome alice');
-      assert.match(fr.output().slice(mark), /Sent Access-Accept[^\n]*\n\(\d+\)\s+Message-Authenticator = 0x/);
+      await waitForOutputSince(fr, mark, /Sent Access-Accept[^\n]*\n\(\d+\)\s+Message-Authenticator = 0x/);
       const bad = await flow().post('/login').type('form').send({ username: 'alice', password: 'not-her-password' });
       assert.equal(bad.status, 401);
     });
@@ -123,7 +123,7 @@ describeRequiring(
       const mark = fr.output().length;
       const res = await flow({ protocol: 'chap' }).post('/login').type('form').send({ username: 'alice', password: 'alice-password' });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      assert.match(fr.output().slice(mark), /CHAP-Password = 0x/);
+      await waitForOutputSince(fr, mark, /CHAP-Password = 0x/);
     });
 
     for (const protocol of ['pap', 'chap'] as const) {
@@ -138,7 +138,7 @@ describeRequiring(
         const mark = fr.output().length;
         const res = await agent.post('/login/challenge').type('form').send({ code: totpCode(totpKey) });
         assert.equal(res.status, 200, JSON.stringify(res.body));
-        assert.match(fr.output().slice(mark), /\[totp\] = ok/);
+        await waitForOutputSince(fr, mark, /\[totp\] = ok/);
         assert.equal(res.body.user.username, 'carol');
         assert.equal((await agent.get('/whoami')).status, 200);
       });
@@ -153,7 +153,7 @@ describeRequiring(
       const mark = fr.output().length;
       const res = await agent.post('/login/challenge').type('form').send({ code: wrong });
       assert.equal(res.status, 401);
-      assert.match(fr.output().slice(mark), /\[totp\] = fail/);
+      await waitForOutputSince(fr, mark, /\[totp\] = fail/);
       assert.equal((await agent.get('/whoami')).status, 401);
       const badPassword = await flow().post('/login').type('form').send({ username: 'carol', password: 'wrong' });
       assert.equal(badPassword.status, 401);
@@ -172,7 +172,7 @@ describeRequiring(
       assert.equal(result.method, 'status-server');
       assert.deepEqual(result.warnings, []);
       assert.match(result.message, /^Reachable \(\d+ ms, status-server\)$/);
-      assert.match(fr.output().slice(mark), /Sent Access-Accept[^\n]*\n\(\d+\)\s+Message-Authenticator :?= 0x/);
+      await waitForOutputSince(fr, mark, /Sent Access-Accept[^\n]*\n\(\d+\)\s+Message-Authenticator :?= 0x/);
     });
 
     it('probe of the accounting port says so', async () => {

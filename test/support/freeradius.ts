@@ -415,6 +415,18 @@ export async function runFreeRadius(dir: string, options: { name?: string; start
   return { output: () => out, waitForOutput, stop };
 }
 
+/**
+ * Resolves once what `server` printed after `mark` (an earlier `output().length`) matches `re`; rejects
+ * with that output after `timeoutMs`. FreeRADIUS's log can reach us after its reply did.
+ */
+export async function waitForOutputSince(server: Pick<FreeRadiusProcess, 'output'>, mark: number, re: RegExp, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!re.test(server.output().slice(mark))) {
+    if (Date.now() > deadline) throw new Error(`no ${String(re)} in the FreeRADIUS output within ${timeoutMs} ms:\n${server.output().slice(mark)}`);
+    await new Promise((resolveTimer) => setTimeout(resolveTimer, 20));
+  }
+}
+
 interface Attempt {
   server?: FreeRadiusServer;
   retry: boolean;
