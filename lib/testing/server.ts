@@ -1,345 +1,32 @@
 /**
- * RadiusTestServer: an in-process UDP RADIUS server for demos, tests and fault injection.
+ * RadiusTestServer: the I/O side of the in-process test server (layeh/radius's `PacketServer`). It owns
+ * the UDP sockets, checks framing and Message-Authenticators, answers Status-Server, de-duplicates
+ * retransmissions (RFC 5080 §2.2.2) and applies fault switches (`faults.ts`). What an authentic
+ * Access-Request gets is decided by a {@link RadiusHandler} (`handler.ts`): the user table by default, or a
+ * vendor profile (`profiles/`).
  *
  * @packageDocumentation
  */
-import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
-import {
-  Attr,
-  Code,
-  HEADER_LENGTH,
-  MAX_ATTRIBUTE_VALUE_LENGTH,
-  MAX_PASSWORD_LENGTH,
-  bytesEqual,
-  chapPassword,
-  encodeAttribute,
-  parsePacket,
-  replyMessageAuthenticator,
-  unhidePassword,
-  type ParsedPacket,
-  type RawAttribute,
-} from '../protocol/packet';
-import { MALFORMED_KINDS, encodeMalformedReply, encodeReply, type EncodeReplyArgs, type MalformedKind } from './reply';
+import { randomBytes } from 'node:crypto';
+import { Attr, Code, encodeAttribute, parsePacket, type ParsedPacket } from '../protocol/packet';
+import { normalizeFaults, replyDatagrams, type Faults } from './faults';
+import { checkMessageAuthenticator, describeRequest, papPassword } from './inspect';
+import { handlerRequest, type HandlerReply, type RadiusHandler } from './handler';
+import { UsersHandler } from './users';
+import { check, isRecord, optionalBoolean } from './validate';
+import type { ListenInfo, RadiusTestServerEvents, RadiusTestServerOptions, ReceivedRequest, TestServerDropReason } from './types';
 
-/** One round of a two-factor Access-Challenge exchange (RFC 2865 §4.4), see {@link TestUser.challenge}. */
-export interface TestChallengeRound {
-  /** The code the user must send back, as User-Password (always PAP hiding, RFC 2865 §5.2). */
-  code: string;
-  /** Reply-Message text of the Access-Challenge (RFC 2865 §5.18); an array sends one attribute per item. Each item at most 253 bytes of UTF-8. */
-  prompt: string | string[];
-  /**
-   * The State attribute to send (RFC 2865 §5.24), 1 to 253 bytes, compared byte for byte in the follow-up.
-   * Default: 16 random bytes, new for every challenge. `null`: send no State (progress is then keyed by
-   * user name alone).
-   */
-  state?: Buffer | null;
-  /** When given, a Prompt attribute (RFC 2869 §5.10, type 76) is sent: `true` → 1 (Echo), `false` → 0 (No-Echo). Default: no Prompt. */
-  echo?: boolean;
-}
+export type { ListenInfo, RadiusTestServerEvents, RadiusTestServerOptions, ReceivedRequest, TestServerDropReason } from './types';
 
-/** A user known to {@link RadiusTestServer}. */
-export interface TestUser {
-  /**
-   * The password, compared byte for byte (as UTF-8, at most 128 bytes) with the unhidden User-Password
-   * (PAP, RFC 2865 §5.2) or checked against CHAP-Password (RFC 2865 §5.3; the challenge is the
-   * CHAP-Challenge attribute when present, otherwise the Request Authenticator).
-   */
-  password: string;
-  /** Reply-Message(s) sent with the Access-Accept (RFC 2865 §5.18); one attribute per array item, each at most 253 bytes. */
-  replyMessage?: string | string[];
-  /** Extra raw attributes sent with the Access-Accept, as `[type, value]` (type 1 to 255, value at most 253 bytes). */
-  attributes?: Array<[number, Buffer]>;
-  /**
-   * Two-factor rounds. After the right password the server sends an Access-Challenge for round 0; a
-   * follow-up Access-Request carrying User-Password = that round's `code` and exactly that round's State
-   * moves to the next round, or to an Access-Accept after the last. Anything else gets an Access-Reject
-   * and ends the exchange.
-   */
-  challenge?: TestChallengeRound[];
-}
+type Decision = NonNullable<HandlerReply>;
 
-/**
- * Fault injection switches of {@link RadiusTestServer}. All default to off. Set them at construction
- * (`options.faults`) or at run time (`server.faults = {...}` or {@link RadiusTestServer.setFaults}); a
- * new set replaces the old one entirely and restarts the `dropFirst` count.
- */
-export interface Faults {
-  /** Ignore (send nothing for) the first N well-formed requests received after these faults were set. */
-  dropFirst?: number;
-  /** Delay every reply by this many milliseconds. */
-  delayMs?: number;
-  /** Send each reply this many extra times (identical bytes). */
-  duplicateReplies?: number;
-  /** Flip a bit in the Response Authenticator (RFC 2865 §3) after computing it. */
-  badResponseAuthenticator?: boolean;
-  /** Reply with the request's Identifier + 1 (mod 256); the authenticators are computed over the bytes sent. */
-  wrongIdentifier?: boolean;
-  /** Send replies from a second socket (same host, another port) instead of the one the request reached. */
-  fromOtherPort?: boolean;
-  /** Send replies without a Message-Authenticator, whatever `signReplies` says. */
-  noMessageAuthenticator?: boolean;
-  /** Send replies with a Message-Authenticator (first) whose value has a flipped bit; the Response Authenticator stays correct. */
-  badMessageAuthenticator?: boolean;
-  /**
-   * Replace each reply with a malformed one (see `encodeMalformedReply`): an attribute of Length 0 or 1, an
-   * attribute running past the packet, a Length field under 20, a Vendor-Specific under 7 bytes, or a
-   * datagram shorter than its Length field. The authenticators are correct wherever the framing allows.
-   */
-  malformed?: MalformedKind;
-  /** First send a copy of the reply with a bad Response Authenticator, then the real reply. */
-  forgedThenReal?: boolean;
-  /**
-   * Answer every Access-Request with this outcome, whatever the credentials (for failover tests).
-   * `'accept'` carries the user's reply attributes when the user is known; `'challenge'` carries a
-   * Reply-Message and a random 16-byte State that the server does not remember. Status-Server is not affected.
-   */
-  replyWith?: 'accept' | 'reject' | 'challenge';
-  /**
-   * Answer requests whose Message-Authenticator does not verify, as a server configured with another
-   * shared secret that does not check it would: the client then sees replies that fail verification.
-   */
-  ignoreRequestMessageAuthenticator?: boolean;
-}
-
-/** Options of {@link RadiusTestServer}. */
-export interface RadiusTestServerOptions {
-  /** The shared secret: a non-empty string (used as UTF-8) or Buffer. Required. */
-  secret: string | Buffer;
-  /** Users by User-Name. Default none (every Access-Request is rejected). */
-  users?: Record<string, TestUser>;
-  /**
-   * IP address to bind: IPv4 or IPv6 (e.g. `'::1'`, served over udp6 only). Host names are not accepted.
-   * With a wildcard (`'0.0.0.0'`, `'::'`) {@link RadiusTestServer.address} names the wildcard; give clients a
-   * concrete address instead. Default `'127.0.0.1'`.
-   */
-  host?: string;
-  /** UDP port to bind, 0 to 65535. Default 0: an ephemeral port, see {@link RadiusTestServer.port} after `listen()`. */
-  port?: number;
-  /** Put a Message-Authenticator first in every reply (RFC 3579 §3.2). Default `true`. */
-  signReplies?: boolean;
-  /**
-   * Drop Access-Requests that carry no Message-Authenticator. One that is present is always verified and
-   * the request dropped when it is wrong. Status-Server always requires one (RFC 5997 §3). Default `true`.
-   */
-  requireMessageAuthenticator?: boolean;
-  /** Answer Status-Server (RFC 5997) with an Access-Accept signed with a Message-Authenticator. Default `true`. */
-  statusServer?: boolean;
-  /** How long an issued Access-Challenge can be answered, in milliseconds. Default 300000 (5 minutes). */
-  challengeExpiryMs?: number;
-  /** Fault injection switches; default none. */
-  faults?: Faults;
-}
-
-/** Where {@link RadiusTestServer.listen} bound. */
-export interface ListenInfo {
-  /** The bound IP address, e.g. `'127.0.0.1'` or `'::1'`. */
-  host: string;
-  /** The bound UDP port. */
-  port: number;
-  /** `'host:port'`, or `'[v6]:port'` for IPv6: usable as a client's server `address`. */
-  address: string;
-}
-
-/** A request as the server saw it, kept in {@link RadiusTestServer.received} in arrival order. */
-export interface ReceivedRequest {
-  /** Packet code (1 Access-Request, 12 Status-Server). */
-  code: number;
-  /** The request's Identifier (0 to 255). */
-  identifier: number;
-  /** The Request Authenticator (16 bytes). */
-  authenticator: Buffer;
-  /** Attributes in wire order (copies). */
-  attributes: RawAttribute[];
-  /** The packet bytes up to its Length field (a copy). */
-  raw: Buffer;
-  /** User-Name as UTF-8, when present. */
-  username?: string;
-  /** The State attribute's value, byte for byte, when present. */
-  state?: Buffer;
-  /** The User-Password unhidden with the shared secret (RFC 2865 §5.2) as UTF-8, when present and well-formed. */
-  password?: string;
-  /** True when the request carried a CHAP-Password (RFC 2865 §5.3). */
-  chap?: boolean;
-  /** True when the first attribute is a Message-Authenticator (RFC 3579 §3.2, as BlastRADIUS mitigations require). */
-  hasMessageAuthenticatorFirst: boolean;
-  /** The sender's address and port. */
-  from: { address: string; port: number };
-}
-
-/**
- * Why the server sent nothing for a datagram (payload of the `'dropped'` event, keys of
- * {@link RadiusTestServer.drops}):
- *
- * - `'malformed'`: bad framing (RFC 2865 §3, §5), or more than one / a wrong-sized Message-Authenticator.
- * - `'unsupported-code'`: not an Access-Request (1) or Status-Server (12).
- * - `'missing-message-authenticator'` / `'bad-message-authenticator'`: RFC 3579 §3.2, RFC 5997 §3.
- * - `'status-server-disabled'`: a Status-Server while `statusServer` is false.
- * - `'fault-drop-first'`: the `dropFirst` fault.
- * - `'send-failed'`: the reply could not be sent (socket error).
- * - `'internal-error'`: a bug in the server while handling the datagram (it is swallowed, never thrown).
- */
-export type TestServerDropReason =
-  | 'malformed'
-  | 'unsupported-code'
-  | 'missing-message-authenticator'
-  | 'bad-message-authenticator'
-  | 'status-server-disabled'
-  | 'fault-drop-first'
-  | 'send-failed'
-  | 'internal-error';
-
-/** Events of {@link RadiusTestServer}. */
-export interface RadiusTestServerEvents {
-  /** A well-formed Access-Request or Status-Server arrived (emitted before it is checked or answered). */
-  request: [ReceivedRequest];
-  /** A reply was handed to the socket (once per reply, however many datagrams the faults turn it into); `identifier` is the one written in the reply. */
-  reply: [{ code: number; identifier: number }];
-  /** A datagram got no reply. */
-  dropped: [{ reason: TestServerDropReason }];
-}
-
-interface NormalizedRound {
-  code: Buffer;
-  prompts: Buffer[];
-  state: Buffer | null | undefined;
-  echo: boolean | undefined;
-}
-
-interface NormalizedUser {
-  password: Buffer;
-  acceptAttributes: Buffer[];
-  rounds: NormalizedRound[];
-}
-
-interface PendingChallenge {
-  username: string;
-  round: number;
-  expires: number;
-}
-
-interface Decision {
-  code: number;
-  attributes: Buffer[];
-}
-
-const DEFAULT_CHALLENGE_EXPIRY_MS = 300_000;
 /** How long a reply is remembered for retransmissions of the same request (RFC 5080 §2.2.2), in ms. */
 const REPLY_CACHE_MS = 30_000;
 const REPLY_CACHE_MAX = 1024;
-
-function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new TypeError(message);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function textAttributes(value: unknown, label: string): Buffer[] {
-  const items = Array.isArray(value) ? (value as unknown[]) : [value];
-  return items.map((item, i) => {
-    const where = Array.isArray(value) ? `${label}[${i}]` : label;
-    check(typeof item === 'string' && item.length > 0, `${where} must be a non-empty string`);
-    const bytes = Buffer.from(item, 'utf8');
-    check(bytes.length <= MAX_ATTRIBUTE_VALUE_LENGTH, `${where} must be at most 253 bytes of UTF-8`);
-    return encodeAttribute(Attr.ReplyMessage, bytes);
-  });
-}
-
-function optionalBoolean(value: unknown, fallback: boolean, label: string): boolean {
-  if (value === undefined) return fallback;
-  check(typeof value === 'boolean', `${label} must be true or false`);
-  return value;
-}
-
-function normalizeUser(input: unknown, label: string): NormalizedUser {
-  check(isRecord(input), `${label} must be an object`);
-  check(typeof input.password === 'string', `${label}.password must be a string`);
-  const password = Buffer.from(input.password, 'utf8');
-  check(password.length <= MAX_PASSWORD_LENGTH, `${label}.password must be at most 128 bytes of UTF-8`);
-  const acceptAttributes = input.replyMessage === undefined ? [] : textAttributes(input.replyMessage, `${label}.replyMessage`);
-  if (input.attributes !== undefined) {
-    check(Array.isArray(input.attributes), `${label}.attributes must be an array of [type, Buffer] pairs`);
-    (input.attributes as unknown[]).forEach((pair, i) => {
-      const where = `${label}.attributes[${i}]`;
-      check(Array.isArray(pair) && pair.length === 2, `${where} must be a [type, Buffer] pair`);
-      const [type, value] = pair as [unknown, unknown];
-      check(typeof type === 'number' && Number.isInteger(type) && type >= 1 && type <= 255, `${where} type must be a whole number from 1 to 255`);
-      check(Buffer.isBuffer(value) && value.length <= MAX_ATTRIBUTE_VALUE_LENGTH, `${where} value must be a Buffer of at most 253 bytes`);
-      acceptAttributes.push(encodeAttribute(type, value));
-    });
-  }
-  const rounds: NormalizedRound[] = [];
-  if (input.challenge !== undefined) {
-    check(Array.isArray(input.challenge), `${label}.challenge must be an array`);
-    (input.challenge as unknown[]).forEach((round, i) => {
-      const where = `${label}.challenge[${i}]`;
-      check(isRecord(round), `${where} must be an object`);
-      check(typeof round.code === 'string', `${where}.code must be a string`);
-      const code = Buffer.from(round.code, 'utf8');
-      check(code.length <= MAX_PASSWORD_LENGTH, `${where}.code must be at most 128 bytes of UTF-8`);
-      const prompts = textAttributes(round.prompt, `${where}.prompt`);
-      const state = round.state;
-      check(
-        state === undefined || state === null || (Buffer.isBuffer(state) && state.length >= 1 && state.length <= MAX_ATTRIBUTE_VALUE_LENGTH),
-        `${where}.state must be a Buffer of 1 to 253 bytes, or null`,
-      );
-      const echo = optionalBoolean(round.echo, false, `${where}.echo`);
-      rounds.push({
-        code,
-        prompts,
-        state: Buffer.isBuffer(state) ? Buffer.from(state) : state,
-        echo: round.echo === undefined ? undefined : echo,
-      });
-    });
-  }
-  return { password, acceptAttributes, rounds };
-}
-
-function nonNegativeInteger(value: unknown, label: string, max: number): void {
-  check(
-    value === undefined || (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= max),
-    `${label} must be a whole number from 0 to ${max}`,
-  );
-}
-
-function normalizeFaults(input: unknown, label: string): Faults {
-  if (input === undefined) return {};
-  check(isRecord(input), `${label} must be an object`);
-  const known = new Set([
-    'dropFirst',
-    'delayMs',
-    'duplicateReplies',
-    'badResponseAuthenticator',
-    'wrongIdentifier',
-    'fromOtherPort',
-    'noMessageAuthenticator',
-    'badMessageAuthenticator',
-    'malformed',
-    'forgedThenReal',
-    'replyWith',
-    'ignoreRequestMessageAuthenticator',
-  ]);
-  for (const key of Object.keys(input)) check(known.has(key), `${label}.${key} is not a known fault`);
-  nonNegativeInteger(input.dropFirst, `${label}.dropFirst`, Number.MAX_SAFE_INTEGER);
-  nonNegativeInteger(input.delayMs, `${label}.delayMs`, 600_000);
-  nonNegativeInteger(input.duplicateReplies, `${label}.duplicateReplies`, 100);
-  for (const key of ['badResponseAuthenticator', 'wrongIdentifier', 'fromOtherPort', 'noMessageAuthenticator', 'badMessageAuthenticator', 'forgedThenReal', 'ignoreRequestMessageAuthenticator']) {
-    optionalBoolean(input[key], false, `${label}.${key}`);
-  }
-  check(
-    input.malformed === undefined || MALFORMED_KINDS.includes(input.malformed as MalformedKind),
-    `${label}.malformed must be one of ${MALFORMED_KINDS.map((k) => `'${k}'`).join(', ')}`,
-  );
-  check(
-    input.replyWith === undefined || input.replyWith === 'accept' || input.replyWith === 'reject' || input.replyWith === 'challenge',
-    `${label}.replyWith must be 'accept', 'reject' or 'challenge'`,
-  );
-  return Object.freeze({ ...(input as Faults) });
-}
+const OPTION_NAMES = ['secret', 'users', 'handler', 'host', 'port', 'signReplies', 'requireMessageAuthenticator', 'statusServer', 'challengeExpiryMs', 'faults'];
 
 function bind(socket: Socket, port: number, host: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
@@ -363,25 +50,31 @@ function closeSocket(socket: Socket): Promise<void> {
 }
 
 /**
- * An in-process UDP RADIUS server (RFC 2865) for demos, tests and fault injection.
+ * An in-process UDP RADIUS server (RFC 2865) for demos, tests, fault injection and vendor simulations.
  *
  * **Not a production server**: users live in memory, secrets and passwords are held in plain form,
  * there is no accounting, no proxying, no rate limiting and no per-client secrets, and received packets
  * (with unhidden passwords) are kept in {@link RadiusTestServer.received} without bound.
  *
- * It answers Access-Request (RFC 2865 §4.1) with Access-Accept, -Reject or -Challenge (PAP and CHAP, and
- * multi-round Access-Challenge with State), and Status-Server (RFC 5997) with a signed Access-Accept.
- * Replies carry a correct Response Authenticator (RFC 2865 §3) and, when signing, a Message-Authenticator
- * as the first attribute (RFC 3579 §3.2). A retransmitted request (same source, Identifier and Request
- * Authenticator) gets the same answer (RFC 5080 §2.2.2). Garbage input never throws: it is dropped and
- * counted in {@link RadiusTestServer.drops}.
+ * It answers Access-Request (RFC 2865 §4.1) as its {@link RadiusHandler} decides — by default a
+ * {@link UsersHandler} (PAP and CHAP, and multi-round Access-Challenge with State), or a vendor profile —
+ * and Status-Server (RFC 5997) with a signed Access-Accept. Replies carry a correct Response Authenticator
+ * (RFC 2865 §3) and, when signing, a Message-Authenticator as the first attribute (RFC 3579 §3.2). A
+ * retransmitted request (same source, Identifier and Request Authenticator) gets the same answer, and is
+ * dropped while the handler still holds it (RFC 5080 §2.2.2). Garbage input never throws: it is dropped
+ * and counted in {@link RadiusTestServer.drops}.
  *
  * ```ts
- * const server = new RadiusTestServer({ secret: 's3cret', users: { alice: { password: 'pw' } } });
- * const { address } = await server.listen(); // e.g. '127.0.0.1:53124'
- * // ... point a RadiusClient at `address` ...
- * server.faults = { dropFirst: 1 };          // the next request goes unanswered
- * await server.close();
+ * import { RadiusTestServer } from 'passport-radius/testing';
+ *
+ * async function main(): Promise<void> {
+ *   const server = new RadiusTestServer({ secret: 's3cret-for-tests', users: { alice: { password: 'pw' } } });
+ *   const { address } = await server.listen(); // e.g. '127.0.0.1:53124'
+ *   console.log(address); // point a RadiusClient at it
+ *   server.faults = { dropFirst: 1 }; // the next request goes unanswered
+ *   await server.close();
+ * }
+ * void main();
  * ```
  *
  * Sockets keep the process alive while open, like `net.Server`; call {@link RadiusTestServer.unref} to
@@ -392,16 +85,16 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
   readonly received: ReceivedRequest[] = [];
   /** Datagrams that got no reply, counted by reason. */
   readonly drops: Partial<Record<TestServerDropReason, number>> = {};
+  /** What decides each authentic Access-Request (the `handler` option, or a {@link UsersHandler} over `users`). */
+  readonly handler: RadiusHandler;
 
   private readonly secret: Buffer;
-  private readonly users = new Map<string, NormalizedUser>();
   private readonly host: string;
   private readonly requestedPort: number;
   private readonly signReplies: boolean;
   private readonly requireMessageAuthenticator: boolean;
   private readonly answerStatusServer: boolean;
-  private readonly challengeExpiryMs: number;
-  private currentFaults: Faults;
+  private currentFaults: Readonly<Faults>;
   private requestsSinceFaults = 0;
   private phase: 'new' | 'binding' | 'listening' | 'closed' = 'new';
   private socket: Socket | undefined;
@@ -409,8 +102,10 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
   private boundPort: number | undefined;
   private referenced = true;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly challenges = new Map<string, PendingChallenge>();
   private readonly replyCache = new Map<string, { expires: number; decision: Decision }>();
+  /** Requests the handler is still deciding, by the same key as the reply cache. */
+  private readonly inProgress = new Set<string>();
+  private readonly closing = new AbortController();
 
   /**
    * @param options - see {@link RadiusTestServerOptions}.
@@ -420,6 +115,7 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
     super();
     const label = 'RadiusTestServer';
     check(isRecord(options), `${label}: options must be an object`);
+    for (const key of Object.keys(options)) check(OPTION_NAMES.includes(key), `${label}: unknown option "${key}"`);
     const { secret } = options;
     check(
       (typeof secret === 'string' && secret.length > 0) || (Buffer.isBuffer(secret) && secret.length > 0),
@@ -435,16 +131,12 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
     this.signReplies = optionalBoolean(options.signReplies, true, `${label}: signReplies`);
     this.requireMessageAuthenticator = optionalBoolean(options.requireMessageAuthenticator, true, `${label}: requireMessageAuthenticator`);
     this.answerStatusServer = optionalBoolean(options.statusServer, true, `${label}: statusServer`);
-    const expiry = options.challengeExpiryMs ?? DEFAULT_CHALLENGE_EXPIRY_MS;
-    check(typeof expiry === 'number' && Number.isFinite(expiry) && expiry > 0, `${label}: challengeExpiryMs must be a positive number`);
-    this.challengeExpiryMs = expiry;
-    if (options.users !== undefined) {
-      check(isRecord(options.users), `${label}: users must be an object keyed by user name`);
-      for (const [name, user] of Object.entries(options.users)) {
-        const bytes = Buffer.byteLength(name, 'utf8');
-        check(bytes >= 1 && bytes <= MAX_ATTRIBUTE_VALUE_LENGTH, `${label}: users: user name "${name}" must be 1 to 253 bytes`);
-        this.users.set(name, normalizeUser(user, `${label}: users["${name}"]`));
-      }
+    if (options.handler !== undefined) {
+      check(options.users === undefined && options.challengeExpiryMs === undefined, `${label}: give users (and challengeExpiryMs) or a handler, not both`);
+      check(isRecord(options.handler) && typeof options.handler.handle === 'function', `${label}: handler must have a handle(request) method`);
+      this.handler = options.handler;
+    } else {
+      this.handler = new UsersHandler(options.users ?? {}, options.challengeExpiryMs ?? 300_000, label);
     }
     this.currentFaults = normalizeFaults(options.faults, `${label}: faults`);
   }
@@ -551,15 +243,19 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
   }
 
   /**
-   * Closes every socket, cancels delayed replies and forgets pending challenges. Idempotent; never rejects.
+   * Closes every socket, cancels delayed replies, aborts held requests and closes the handler (it forgets pending challenges). Idempotent; never rejects.
    * `received` and `drops` are kept for inspection.
    */
   async close(): Promise<void> {
+    if (this.phase !== 'closed') {
+      this.closing.abort();
+      this.handler.close?.();
+    }
     this.phase = 'closed';
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.challenges.clear();
     this.replyCache.clear();
+    this.inProgress.clear();
     const sockets = [this.socket, this.sideSocket].filter((s): s is Socket => s !== undefined);
     this.socket = undefined;
     this.sideSocket = undefined;
@@ -573,25 +269,25 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
     try {
-      this.handle(msg, rinfo);
+      this.receive(msg, rinfo);
     } catch {
       this.drop('internal-error');
     }
   }
 
-  private handle(msg: Buffer, rinfo: RemoteInfo): void {
+  private receive(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.phase !== 'listening') return;
     const packet = parsePacket(msg);
     if (!packet) return this.drop('malformed');
     if (packet.code !== Code.AccessRequest && packet.code !== Code.StatusServer) return this.drop('unsupported-code');
-    const entry = this.describe(packet, rinfo);
+    const entry = describeRequest(packet, rinfo, this.secret);
     this.received.push(entry);
     this.emit('request', entry);
 
     this.requestsSinceFaults++;
     if (this.requestsSinceFaults <= (this.currentFaults.dropFirst ?? 0)) return this.drop('fault-drop-first');
 
-    const ma = this.checkMessageAuthenticator(packet);
+    const ma = checkMessageAuthenticator(packet, this.secret);
     if (ma === 'malformed' || (ma === 'bad' && !this.currentFaults.ignoreRequestMessageAuthenticator)) {
       return this.drop(ma === 'bad' ? 'bad-message-authenticator' : 'malformed');
     }
@@ -604,58 +300,55 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
       return this.send(packet, rinfo, { code: Code.AccessAccept, attributes: [] }, true);
     }
 
-    const cacheKey = `${rinfo.address}|${rinfo.port}|${packet.identifier}|${packet.authenticator.toString('hex')}`;
+    const key = `${rinfo.address}|${rinfo.port}|${packet.identifier}|${packet.authenticator.toString('hex')}`;
     const now = Date.now();
-    const cached = this.replyCache.get(cacheKey);
+    const cached = this.replyCache.get(key);
     if (cached && cached.expires > now) return this.send(packet, rinfo, cached.decision, this.signReplies);
-    const decision = this.decide(packet, entry);
-    this.remember(cacheKey, decision, now);
+    if (this.inProgress.has(key)) return this.drop('in-progress');
+    const decided = this.decide(packet, entry);
+    if (!(decided instanceof Promise)) return this.answer(key, packet, rinfo, decided);
+    this.inProgress.add(key);
+    decided.then(
+      (decision) => {
+        if (!this.inProgress.delete(key) || this.phase !== 'listening') return;
+        this.answer(key, packet, rinfo, decision);
+      },
+      () => {
+        this.inProgress.delete(key);
+        this.drop('internal-error');
+      },
+    );
+  }
+
+  private answer(key: string, packet: ParsedPacket, rinfo: RemoteInfo, decision: HandlerReply): void {
+    if (decision === null) return this.drop('no-reply');
+    this.remember(key, decision, Date.now());
     this.send(packet, rinfo, decision, this.signReplies);
   }
 
-  private describe(packet: ParsedPacket, rinfo: RemoteInfo): ReceivedRequest {
-    const attributes = packet.attributes.map((a) => ({ type: a.type, value: Buffer.from(a.value) }));
-    const entry: ReceivedRequest = {
-      code: packet.code,
-      identifier: packet.identifier,
-      authenticator: Buffer.from(packet.authenticator),
-      attributes,
-      raw: Buffer.from(packet.bytes),
-      hasMessageAuthenticatorFirst: attributes[0]?.type === Attr.MessageAuthenticator,
-      from: { address: rinfo.address, port: rinfo.port },
-    };
-    const user = attributes.find((a) => a.type === Attr.UserName);
-    if (user) entry.username = user.value.toString('utf8');
-    const state = attributes.find((a) => a.type === Attr.State);
-    if (state) entry.state = Buffer.from(state.value);
-    const password = this.papPassword(packet);
-    if (password) entry.password = password.toString('utf8');
-    if (attributes.some((a) => a.type === Attr.ChapPassword)) entry.chap = true;
-    return entry;
-  }
-
-  /** The unhidden User-Password, or undefined when absent or not 16 to 128 bytes in 16-byte blocks. */
-  private papPassword(packet: ParsedPacket): Buffer | undefined {
-    const hidden = packet.attributes.find((a) => a.type === Attr.UserPassword)?.value;
-    if (!hidden || hidden.length < 16 || hidden.length > MAX_PASSWORD_LENGTH || hidden.length % 16 !== 0) return undefined;
-    return unhidePassword(hidden, this.secret, packet.authenticator);
-  }
-
-  /** Verifies a request's Message-Authenticator (RFC 3579 §3.2): HMAC-MD5 over the request with its value zeroed. */
-  private checkMessageAuthenticator(packet: ParsedPacket): 'absent' | 'ok' | 'bad' | 'malformed' {
-    let valueOffset = -1;
-    let offset = HEADER_LENGTH;
-    for (const attribute of packet.attributes) {
-      if (attribute.type === Attr.MessageAuthenticator) {
-        if (valueOffset !== -1 || attribute.value.length !== 16) return 'malformed';
-        valueOffset = offset + 2;
-      }
-      offset += 2 + attribute.value.length;
+  /** The `replyWith` fault's forced outcome, or the handler's decision. */
+  private decide(packet: ParsedPacket, entry: ReceivedRequest): HandlerReply | Promise<HandlerReply> {
+    const override = this.currentFaults.replyWith;
+    if (override === 'reject') return { code: Code.AccessReject, attributes: [] };
+    if (override === 'accept') {
+      const attributes = entry.username === undefined ? [] : (this.handler.acceptAttributes?.(entry.username) ?? []);
+      return { code: Code.AccessAccept, attributes };
     }
-    if (valueOffset === -1) return 'absent';
-    // For a request the "Request Authenticator" in the HMAC input is the packet's own authenticator field.
-    const expected = replyMessageAuthenticator(packet.bytes, valueOffset, packet.authenticator, this.secret);
-    return bytesEqual(expected, packet.bytes.subarray(valueOffset, valueOffset + 16)) ? 'ok' : 'bad';
+    if (override === 'challenge') {
+      return {
+        code: Code.AccessChallenge,
+        attributes: [encodeAttribute(Attr.ReplyMessage, Buffer.from('Test challenge', 'utf8')), encodeAttribute(Attr.State, randomBytes(16))],
+      };
+    }
+    return this.handler.handle(
+      handlerRequest({
+        attributes: entry.attributes,
+        authenticator: entry.authenticator,
+        password: papPassword(packet, this.secret),
+        from: entry.from,
+        signal: this.closing.signal,
+      }),
+    );
   }
 
   private remember(key: string, decision: Decision, now: number): void {
@@ -666,87 +359,22 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
     this.replyCache.set(key, { expires: now + REPLY_CACHE_MS, decision });
   }
 
-  private decide(packet: ParsedPacket, entry: ReceivedRequest): Decision {
-    const username = entry.username;
-    const user = username === undefined ? undefined : this.users.get(username);
-    const override = this.currentFaults.replyWith;
-    if (override === 'reject') return reject();
-    if (override === 'accept') return { code: Code.AccessAccept, attributes: user ? [...user.acceptAttributes] : [] };
-    if (override === 'challenge') {
-      return {
-        code: Code.AccessChallenge,
-        attributes: [encodeAttribute(Attr.ReplyMessage, Buffer.from('Test challenge', 'utf8')), encodeAttribute(Attr.State, randomBytes(16))],
-      };
-    }
-    if (username === undefined) return reject();
-
-    const hasPap = packet.attributes.some((a) => a.type === Attr.UserPassword);
-    const chap = packet.attributes.find((a) => a.type === Attr.ChapPassword);
-    if (hasPap && chap) return reject(); // RFC 2865 §5.2: never both
-
-    const now = Date.now();
-    const key = challengeKey(username, entry.state);
-    const pending = this.challenges.get(key);
-    if (pending) this.challenges.delete(key);
-    if (pending && pending.expires > now && user) {
-      const round = user.rounds[pending.round];
-      const response = this.papPassword(packet);
-      if (!round || !response || !bytesEqual(response, round.code)) return reject();
-      return this.nextRound(username, user, pending.round + 1, now);
-    }
-    if (entry.state !== undefined) return reject(); // a State this server did not issue, or expired
-
-    if (!user) return reject();
-    let ok = false;
-    if (chap) {
-      if (chap.value.length === 17) {
-        const challenge = packet.attributes.find((a) => a.type === Attr.ChapChallenge)?.value ?? packet.authenticator;
-        ok = bytesEqual(chapPassword(chap.value[0]!, user.password, challenge), chap.value);
-      }
-    } else {
-      const password = this.papPassword(packet);
-      ok = password !== undefined && bytesEqual(password, user.password);
-    }
-    if (!ok) return reject();
-    return this.nextRound(username, user, 0, now);
-  }
-
-  /** Access-Challenge for round `index`, or Access-Accept when every round is done. */
-  private nextRound(username: string, user: NormalizedUser, index: number, now: number): Decision {
-    const round = user.rounds[index];
-    if (!round) return { code: Code.AccessAccept, attributes: [...user.acceptAttributes] };
-    const state = round.state === null ? undefined : (round.state ?? randomBytes(16));
-    const attributes = [...round.prompts];
-    if (state) attributes.push(encodeAttribute(Attr.State, state));
-    if (round.echo !== undefined) {
-      const prompt = Buffer.alloc(4);
-      prompt.writeUInt32BE(round.echo ? 1 : 0);
-      attributes.push(encodeAttribute(Attr.Prompt, prompt));
-    }
-    for (const [k, v] of this.challenges) if (v.expires <= now) this.challenges.delete(k);
-    this.challenges.set(challengeKey(username, state), { username, round: index, expires: now + this.challengeExpiryMs });
-    return { code: Code.AccessChallenge, attributes };
-  }
-
   /** Encodes the reply, applies the faults and sends it. */
   private send(request: ParsedPacket, rinfo: RemoteInfo, decision: Decision, sign: boolean): void {
     const faults = this.currentFaults;
-    const args: EncodeReplyArgs = {
-      code: decision.code,
-      identifier: faults.wrongIdentifier ? (request.identifier + 1) & 0xff : request.identifier,
-      requestAuthenticator: request.authenticator,
-      attributes: decision.attributes,
-      secret: this.secret,
-      messageAuthenticator: faults.noMessageAuthenticator ? 'none' : faults.badMessageAuthenticator ? 'bad' : sign ? 'valid' : 'none',
-      badResponseAuthenticator: faults.badResponseAuthenticator === true,
-    };
-    const real = faults.malformed ? encodeMalformedReply(args, faults.malformed) : encodeReply(args);
-    const datagrams: Buffer[] = [];
-    if (faults.forgedThenReal) datagrams.push(encodeReply({ ...args, badResponseAuthenticator: true }));
-    datagrams.push(real);
-    for (let i = 0; i < (faults.duplicateReplies ?? 0); i++) datagrams.push(real);
+    const { identifier, datagrams } = replyDatagrams(
+      {
+        code: decision.code,
+        identifier: request.identifier,
+        requestAuthenticator: request.authenticator,
+        attributes: decision.attributes,
+        secret: this.secret,
+        messageAuthenticator: sign ? 'valid' : 'none',
+      },
+      faults,
+    );
     const socket = faults.fromOtherPort ? this.sideSocket : this.socket;
-    const reply = { code: decision.code, identifier: args.identifier };
+    const reply = { code: decision.code, identifier };
     const transmit = (): void => {
       if (this.phase !== 'listening' || !socket) return;
       for (const datagram of datagrams) {
@@ -768,12 +396,4 @@ export class RadiusTestServer extends EventEmitter<RadiusTestServerEvents> {
     }, delay);
     this.timers.add(timer);
   }
-}
-
-function reject(): Decision {
-  return { code: Code.AccessReject, attributes: [] };
-}
-
-function challengeKey(username: string, state: Buffer | undefined): string {
-  return state === undefined ? `${username}\0-` : `${username}\0${state.toString('hex')}`;
 }
