@@ -6,7 +6,20 @@ import { RadiusClient } from '../lib/client';
 import { RadiusTimeoutError } from '../lib/errors';
 import type { RadiusServerOptions } from '../lib/options';
 import { Attr, Code, chapPassword, encodeAttribute, encodeRequest, hidePassword, parsePacket, verifyReply } from '../lib/protocol/packet';
-import { RadiusTestServer, type Faults, type RadiusTestServerOptions } from '../lib/testing';
+import {
+  DuoProxyProfile,
+  NpsMfaProfile,
+  OktaAgentProfile,
+  PrivacyIdeaProfile,
+  RadiusTestServer,
+  RsaProfile,
+  accept,
+  reject,
+  type Faults,
+  type HandlerRequest,
+  type RadiusHandler,
+  type RadiusTestServerOptions,
+} from '../lib/testing';
 
 const SECRET = 'testing123';
 const NAS = encodeAttribute(Attr.NasIdentifier, Buffer.from('test'));
@@ -607,4 +620,95 @@ describe('RadiusTestServer', function () {
       assert.deepEqual(srv.faults, {});
     });
   });
+
+  describe('with a handler (decisions apart from sockets)', () => {
+    it('asks the handler for each authentic Access-Request and sends what it decides', async () => {
+      const seen: HandlerRequest[] = [];
+      const handler: RadiusHandler = {
+        handle(request) {
+          seen.push(request);
+          return request.proves(Buffer.from('pw')) ? accept({ message: `hi ${request.username}` }) : reject();
+        },
+      };
+      const srv = new RadiusTestServer({ secret: SECRET, handler });
+      openServers.push(srv);
+      await srv.listen();
+      const client = makeClient(srv);
+      const ok = await client.authenticate({ username: 'carla', password: 'pw' });
+      assert.equal(ok.type, 'accept');
+      assert.equal(ok.replyMessage, 'hi carla');
+      assert.equal((await client.authenticate({ username: 'carla', password: 'nope' })).type, 'reject');
+      assert.equal(seen.length, 2);
+      assert.equal(seen[0]!.text(Attr.NasIdentifier), 'test');
+      assert.equal(seen[0]!.password?.toString(), 'pw');
+    });
+
+    it('holds a request while the handler decides, drops its retransmissions meanwhile, and answers them all from the cache after', async () => {
+      let calls = 0;
+      const handler: RadiusHandler = {
+        async handle() {
+          calls++;
+          await sleep(250);
+          return accept();
+        },
+      };
+      const srv = new RadiusTestServer({ secret: SECRET, handler });
+      openServers.push(srv);
+      await srv.listen();
+      const client = makeClient(srv, { timeout: 900, retries: 8 });
+      assert.equal((await client.authenticate({ username: 'carla', password: 'pw' })).type, 'accept');
+      assert.equal(calls, 1);
+      assert.ok((srv.drops['in-progress'] ?? 0) >= 1, JSON.stringify(srv.drops));
+    });
+
+    it('sends nothing when the handler returns null or throws, counting why', async () => {
+      const handler: RadiusHandler = {
+        handle(request) {
+          if (request.username === 'boom') throw new Error('bug');
+          return null;
+        },
+      };
+      const srv = new RadiusTestServer({ secret: SECRET, handler });
+      openServers.push(srv);
+      await srv.listen();
+      const client = makeClient(srv, { timeout: 150, retries: 0 });
+      await expectTimeout(client.authenticate({ username: 'quiet', password: 'pw' }));
+      await expectTimeout(client.authenticate({ username: 'boom', password: 'pw' }));
+      assert.equal(srv.drops['no-reply'], 1);
+      assert.equal(srv.drops['internal-error'], 1);
+    });
+
+    it('closes a held request with the server: nothing is sent after close() and close() resolves', async () => {
+      const nps = new NpsMfaProfile({ pushDelayMs: null, users: { alice: { password: 'pw', method: 'push' } } });
+      const srv = new RadiusTestServer({ secret: SECRET, handler: nps });
+      openServers.push(srv);
+      await srv.listen();
+      const client = makeClient(srv, { timeout: 300, retries: 0 });
+      const attempt = client.authenticate({ username: 'alice', password: 'pw' });
+      await sleep(50);
+      assert.equal(nps.pushLog[0]?.outcome, 'pending');
+      await srv.close();
+      assert.equal(nps.pushLog[0]?.outcome, 'aborted');
+      await expectTimeout(attempt);
+    });
+
+    it('refuses bad handler and profile options with TypeError', () => {
+      const bad: Array<() => unknown> = [
+        () => new RadiusTestServer({ secret: 'x', handler: {} as RadiusHandler }),
+        () => new RadiusTestServer({ secret: 'x', users: {}, handler: { handle: () => null } }),
+        () => new RadiusTestServer({ secret: 'x', sekret: 'y' } as unknown as RadiusTestServerOptions),
+        () => new NpsMfaProfile({ users: { a: { password: 'p', method: 'otp' } } }),
+        () => new NpsMfaProfile({ users: { a: { password: 'p', method: 'sms' as 'otp' } } }),
+        () => new NpsMfaProfile({ users: {}, pushDelayMs: -1 }),
+        () => new DuoProxyProfile({ mode: 'push' as 'auto', users: {} }),
+        () => new DuoProxyProfile({ mode: 'auto', users: { a: { password: 'p', passcodes: ['12'] } } }),
+        () => new OktaAgentProfile({ users: { a: { password: 'p', factors: [] } } }),
+        () => new RsaProfile({ users: { a: { pin: '12', tokencode: '111111', nextTokencode: '222222' } } }),
+        () => new PrivacyIdeaProfile({ users: { a: { pin: 'p' } } }),
+        () => new PrivacyIdeaProfile({ users: { a: { pin: 'p', otp: '1', colour: 'red' } as never } }),
+      ];
+      for (const make of bad) assert.throws(make, TypeError, make.toString());
+    });
+  });
+
 });
