@@ -1,0 +1,187 @@
+/**
+ * `npm run radius` (scripts/radius.ts): a real FreeRADIUS with demo users, whose two-factor user carol
+ * answers an Access-Challenge with a TOTP code (RFC 6238) that FreeRADIUS's rlm_totp checks. The code is
+ * computed here (test/support/totp.ts), independently of the script.
+ */
+import { strict as assert } from 'node:assert';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import request from 'supertest';
+import { probe, type RadiusServerOptions } from '../lib';
+import { createApp } from '../example/app';
+import { DEMO_NAS_IDENTIFIER, DEMO_RADIUS_USERS, startDemoRadius, type DemoRadius } from '../scripts/radius';
+import { buildApp, closeAll } from './support/app';
+import { describeFreeRadius, waitForOutputSince } from './support/freeradius';
+import { killOnExit } from './support/requirements';
+import { totpCode, waitForFreshStep } from './support/totp';
+
+const { alice, carol } = DEMO_RADIUS_USERS;
+
+/** A code that is not the current one. */
+function wrongCode(key: Buffer): string {
+  return String((Number(totpCode(key)) + 1) % 1_000_000).padStart(6, '0');
+}
+
+describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
+  this.timeout(20000);
+  const totpKey = randomBytes(20);
+  let demo: DemoRadius;
+  const server = (extra: Partial<RadiusServerOptions> = {}): RadiusServerOptions => ({
+    name: 'demo',
+    address: demo.address,
+    secret: demo.secret,
+    attributes: { 'NAS-Identifier': DEMO_NAS_IDENTIFIER },
+    timeout: 4000,
+    ...extra,
+  });
+  const agentFor = (extra: Partial<RadiusServerOptions> = {}) =>
+    request.agent(buildApp({ servers: [server(extra)], challengeURL: '/login/challenge' }).app);
+
+  before(async function () {
+    this.timeout(30000);
+    demo = await startDemoRadius({ port: 0, totpKey });
+  });
+  afterEach(closeAll);
+  after(async () => {
+    await demo?.stop();
+  });
+
+  it('gives carol a QR-able otpauth:// URI holding her TOTP secret', () => {
+    const uri = new URL(demo.totpUri);
+    assert.equal(uri.protocol, 'otpauth:');
+    assert.equal(uri.host, 'totp');
+    assert.equal(decodeURIComponent(uri.pathname), '/passport-radius:carol');
+    assert.equal(uri.searchParams.get('secret'), demo.totpSecret);
+    assert.equal(uri.searchParams.get('issuer'), 'passport-radius');
+    assert.equal(uri.searchParams.get('period'), '30');
+    assert.equal(uri.searchParams.get('digits'), '6');
+  });
+
+  it('signs alice in with PAP and CHAP', async () => {
+    for (const protocol of ['pap', 'chap'] as const) {
+      const res = await agentFor({ protocol }).post('/login').type('form').send({ username: alice.username, password: alice.password });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+    }
+  });
+
+  it('signs carol in through the strategy: password, Access-Challenge, then the current TOTP code', async () => {
+    await waitForFreshStep();
+    const agent = agentFor();
+    const first = await agent.post('/login').type('form').send({ username: carol.username, password: carol.password });
+    assert.equal(first.status, 303, JSON.stringify(first.body));
+    assert.equal((await agent.get('/whoami')).status, 401, 'signed in after the password alone');
+    const mark = demo.output().length;
+    const res = await agent.post('/login/challenge').type('form').send({ code: totpCode(totpKey) });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.user.username, 'carol');
+    await waitForOutputSince(demo, mark, /\[totp\] = ok/);
+  });
+
+  it('refuses a wrong code, and does not take a code for the password', async () => {
+    await waitForFreshStep();
+    const agent = agentFor();
+    await agent.post('/login').type('form').send({ username: carol.username, password: carol.password }).expect(303);
+    const mark = demo.output().length;
+    const res = await agent.post('/login/challenge').type('form').send({ code: wrongCode(totpKey) });
+    assert.equal(res.status, 401);
+    await waitForOutputSince(demo, mark, /\[totp\] = fail/);
+    assert.equal((await agent.get('/whoami')).status, 401);
+    const codeAsPassword = await agentFor().post('/login').type('form').send({ username: carol.username, password: totpCode(totpKey) });
+    assert.equal(codeAsPassword.status, 401);
+  });
+
+  it("signs carol in through the example's challenge page with a computed code; a wrong code is refused", async () => {
+    const { app, strategy } = createApp({ servers: [server()], sessionSecret: 'radius-script-test' });
+    try {
+      await waitForFreshStep();
+      const agent = request.agent(app);
+      const first = await agent.post('/login').type('form').send({ username: carol.username, password: carol.password });
+      assert.equal(first.status, 303);
+      assert.equal(first.headers.location, '/login/challenge');
+      const page = await agent.get('/login/challenge');
+      assert.equal(page.status, 200);
+      assert.match(page.text, /Enter the 6-digit code from your authenticator app/);
+      const second = await agent.post('/login/challenge').type('form').send({ code: totpCode(totpKey) });
+      assert.equal(second.status, 302, second.text);
+      assert.equal(second.headers.location, '/account');
+      const account = await agent.get('/account');
+      assert.equal(account.status, 200);
+      assert.match(account.text, /carol/);
+
+      const other = request.agent(app);
+      await other.post('/login').type('form').send({ username: carol.username, password: carol.password }).expect(303);
+      const wrong = await other.post('/login/challenge').type('form').send({ code: wrongCode(totpKey) });
+      assert.equal(wrong.headers.location, '/login');
+      assert.equal((await other.get('/account')).status, 303, 'signed in with a wrong code');
+    } finally {
+      await strategy.close();
+    }
+  });
+
+  it('probe: Reachable through Status-Server with no warning', async () => {
+    const result = await probe(server());
+    assert.equal(result.status, 'reachable', result.message);
+    assert.equal(result.method, 'status-server');
+    assert.deepEqual(result.warnings, []);
+  });
+});
+
+describeFreeRadius('npm run radius: the command', function () {
+  this.timeout(30000);
+  const children = new Set<ChildProcess>();
+  afterEach(() => {
+    for (const child of children) child.kill('SIGKILL');
+    children.clear();
+  });
+
+  function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+    const child = spawn(process.execPath, ['--import', 'tsx', join('scripts', 'radius.ts'), ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    killOnExit(child);
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const exit = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+    return { child, exit, stdout: () => stdout, stderr: () => stderr };
+  }
+
+  it('prints the users, the otpauth URI, a QR code and the npm start command; Ctrl-C stops it and removes its files', async () => {
+    const cmd = run(['--port', '0']);
+    const deadline = Date.now() + 20000;
+    while (!/npm start\n/.test(cmd.stdout())) {
+      if (Date.now() > deadline) assert.fail(`no npm start line:\n${cmd.stdout()}\n${cmd.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const out = cmd.stdout();
+    const start = /^ {2}RADIUS_ADDRESS=(127\.0\.0\.1:\d+) RADIUS_SECRET=([\w-]+) RADIUS_NAS_IDENTIFIER=passport_console npm start$/m.exec(out);
+    assert.ok(start, out);
+    assert.match(out, /^ {2}alice \/ alice-password$/m);
+    assert.match(out, /^ {2}carol \/ carol-password, then the 6-digit code/m);
+    assert.match(out, /otpauth:\/\/totp\/passport-radius:carol\?issuer=passport-radius&secret=[A-Z2-7]{32}&algorithm=SHA1&digits=6&period=30/);
+    assert.match(out, /▄/, 'no QR code');
+    const dir = /^Configuration: (\S+) /m.exec(out)?.[1];
+    assert.ok(dir && existsSync(join(dir, 'radiusd.conf')), out);
+
+    const result = await probe({ name: 'demo', address: start[1]!, secret: start[2]!, attributes: { 'NAS-Identifier': 'passport_console' } });
+    assert.equal(result.status, 'reachable', result.message);
+    assert.deepEqual(result.warnings, []);
+
+    cmd.child.kill('SIGINT');
+    assert.equal(await cmd.exit, 0, cmd.stderr());
+    assert.match(cmd.stdout(), /SIGINT: stopping FreeRADIUS/);
+    assert.equal(existsSync(dir), false, 'the configuration directory is still there');
+  });
+
+  it('names the Debian package when FreeRADIUS is missing, exit 1', async () => {
+    const cmd = run(['--port', '0'], { FREERADIUS_BIN: '/nonexistent/freeradius' });
+    assert.equal(await cmd.exit, 1);
+    assert.match(cmd.stderr(), /FreeRADIUS is not installed\. Install the Debian\/Ubuntu package `freeradius`/);
+  });
+});
