@@ -8,7 +8,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session, { type Store } from 'express-session';
 import passport from 'passport';
-import { getChallenge, RadiusError, RadiusStrategy, type RadiusServerOptions } from '../lib';
+import { getChallenge, RadiusError, RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
 import { crossOriginProtection, type CrossOriginProtectionOptions } from './csrf';
 
 /** The signed-in user kept in the session. */
@@ -46,6 +46,8 @@ export interface ExampleAppOptions {
   defaultServers?: string[];
   /** express-session store; the memory store when omitted. */
   store?: Store;
+  /** Single use of challenges across instances (./challenge-claims.ts); this process's memory when omitted. */
+  challengeClaims?: ChallengeClaims;
   /** Session cookie secret. */
   sessionSecret?: string;
   /** Cross-origin (CSRF) protection of the forms, see ./csrf.ts. Default: only the app's own origin posts. */
@@ -118,6 +120,7 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
       selectServers: (_req, username) => organizationOf(username, organizations)?.servers ?? defaultServers,
       // The signed-in session lasts as long as the RADIUS server allows (Session-Timeout), when it says.
       applySessionTimeout: true,
+      ...(options.challengeClaims ? { challengeClaims: options.challengeClaims } : {}),
     },
     (username, profile, done) => {
       const classes = profile.class.map((c) => c.toString('utf8'));

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { RadiusServerOptions } from '../lib';
 import { createApp, type Organization } from './app';
+import { redisChallengeClaims } from './challenge-claims';
 import { DEMO_USERS, startDemo, type Demo } from './demo';
 import { createSessionStore } from './session-store';
 
@@ -60,7 +61,8 @@ async function main(): Promise<void> {
     servers,
     organizations,
     ...(defaultServers ? { defaultServers } : {}),
-    ...(store ? { store } : {}),
+    // With shared sessions, one code must also be spent once across instances: claims in the same Redis.
+    ...(store ? { store, challengeClaims: redisChallengeClaims(store.redis) } : {}),
     sessionSecret: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     log,
   });

@@ -41,8 +41,8 @@ export type {
   ProbeWarningCode,
 } from './probe';
 export type { RadiusProfile } from './profile';
-export { getChallenge } from './challenge';
-export type { ChallengeInfo, PendingChallenge } from './challenge';
+export { getChallenge, MemoryChallengeClaims } from './challenge';
+export type { ChallengeClaims, ChallengeInfo, PendingChallenge } from './challenge';
 export type { AttributeInput, AttributeValue, DecodedAttributes, UnknownVendorAttribute } from './protocol/dictionary';
 export {
   RadiusError,

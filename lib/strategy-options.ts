@@ -4,6 +4,7 @@
  * the strategy accepts both.
  */
 import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type OptionSpec, type Parsed } from './options';
+import type { ChallengeClaims } from './challenge';
 import type { RadiusStrategyOptionsBase, RadiusStrategyOptionsWithRequest } from './strategy';
 
 function text(fallback: string): OptionSpec<string> {
@@ -69,6 +70,15 @@ export const STRATEGY_OPTIONS = {
       if (value === undefined) return 3;
       check(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 20, `${label} must be a whole number from 1 to 20`);
       return value as number;
+    },
+  },
+  challengeClaims: {
+    parse(value: unknown, label: string): ChallengeClaims | undefined {
+      check(
+        value === undefined || (typeof value === 'object' && value !== null && typeof (value as Partial<ChallengeClaims>).claim === 'function'),
+        `${label} must be an object with a claim(id, ttlMs) method`,
+      );
+      return value as ChallengeClaims | undefined;
     },
   },
   selectServers: {

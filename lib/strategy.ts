@@ -3,13 +3,12 @@
  * Access-Challenge in the session and maps each outcome to exactly one Passport action. It never touches
  * a socket: {@link RadiusClient} does the RADIUS exchange.
  */
-import { randomBytes } from 'node:crypto';
 import type { Request } from 'express';
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import createDebug from 'debug';
-import { readPending, type PendingChallenge, type SessionLike } from './challenge';
+import { ChallengeStore, MemoryChallengeClaims, type ChallengeClaims } from './challenge';
 import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
-import { RadiusConfigError, RadiusSessionError } from './errors';
+import { RadiusConfigError } from './errors';
 import { optionsFromEnv } from './env';
 import type { RadiusClientOptions } from './options';
 import { normalizeStrategyOptions } from './strategy-options';
@@ -44,6 +43,13 @@ export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
   challengeTimeout?: number;
   /** Access-Challenge rounds allowed in one sign-in (a whole number, 1 to 20); one more fails with 401. Default 3. */
   maxChallengeRounds?: number;
+  /**
+   * Where "this challenge has been answered" is recorded, so that one challenge is answered at most
+   * once (see {@link ChallengeClaims}). Default: this process's memory ({@link MemoryChallengeClaims}),
+   * which is not enough when several app instances share sessions: give them one shared implementation,
+   * e.g. Redis `SET key 1 NX PX ttl` (README, "Running several instances").
+   */
+  challengeClaims?: ChallengeClaims;
   /** Strategy name for `passport.authenticate(name)`. Default `'radius'`. */
   name?: string;
   /**
@@ -162,12 +168,9 @@ export class RadiusStrategy extends PassportStrategy {
   private readonly passwordField: string;
   private readonly codeField: string;
   private readonly challengeURL: string | undefined;
-  private readonly sessionKey: string;
-  private readonly challengeTimeout: number;
-  private readonly maxChallengeRounds: number;
   private readonly selectServers: RadiusStrategyOptionsBase['selectServers'];
-  /** Challenges answered in this process: id → expiry (epoch ms), in insertion (≈ expiry) order. */
-  private readonly claimed = new Map<string, number>();
+  /** The pending Access-Challenge's home: issue, take, discard. */
+  private readonly challenges: ChallengeStore;
   private readonly applySessionTimeout: boolean;
 
   /**
@@ -210,15 +213,20 @@ export class RadiusStrategy extends PassportStrategy {
     this.usernameField = o.usernameField;
     this.passwordField = o.passwordField;
     this.codeField = o.codeField;
-    this.sessionKey = o.sessionKey;
     this.challengeURL = o.challengeURL;
-    this.challengeTimeout = o.challengeTimeout;
-    this.maxChallengeRounds = o.maxChallengeRounds;
     this.passReqToCallback = o.passReqToCallback;
     this.selectServers = o.selectServers;
     this.applySessionTimeout = o.applySessionTimeout;
     this.verify = verify;
     this.client = new RadiusClient(clientOptions as unknown as RadiusClientOptions, 'RadiusStrategy');
+    this.challenges = new ChallengeStore({
+      sessionKey: o.sessionKey,
+      strategy: this.name,
+      timeoutMs: o.challengeTimeout,
+      maxRounds: o.maxChallengeRounds,
+      claims: o.challengeClaims ?? new MemoryChallengeClaims(),
+      serverAddress: (server) => this.client.servers().find((s) => s.name === server)?.address,
+    });
   }
 
   /** Closes the client's sockets (see {@link RadiusClient.close}). */
@@ -232,14 +240,13 @@ export class RadiusStrategy extends PassportStrategy {
   }
 
   private async run(req: Request, options: RadiusAuthenticateOptions): Promise<void> {
-    const session = (req as { session?: unknown }).session as SessionLike | undefined;
     const username = field(req, this.usernameField);
     const password = field(req, this.passwordField);
     const code = field(req, this.codeField);
 
     if (password !== undefined && password !== '') {
       // A fresh sign-in always discards a pending challenge: a stale State is never sent (RFC 5080 §2.1.1).
-      if (session) delete session[this.sessionKey];
+      this.challenges.discard(req);
       if (username === undefined || username === '') return this.fail({ message: 'Missing credentials' }, 400);
       if (Buffer.byteLength(username, 'utf8') > MAX_ATTRIBUTE_VALUE_LENGTH) return this.fail({ message: 'User name is too long' }, 400);
       if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Password is too long' }, 400);
@@ -250,17 +257,14 @@ export class RadiusStrategy extends PassportStrategy {
     }
 
     if (code !== undefined && code !== '') {
-      if (!session) throw new RadiusSessionError();
-      const pending = readPending(session, this.sessionKey);
-      delete session[this.sessionKey]; // single use, deleted before it is checked
-      if (!pending || pending.expiresAt <= Date.now() || !this.claim(pending)) {
-        return this.fail({ message: 'No pending RADIUS challenge' }, 403);
-      }
+      // Checked before the challenge is taken: a code that cannot be sent does not spend it.
       if (Buffer.byteLength(code, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Code is too long' }, 400);
-      const issuer = this.client.servers().find((s) => s.name === pending.server);
-      if (pending.strategy !== this.name || !issuer || issuer.address !== pending.address) {
+      const taken = await this.challenges.take(req);
+      if (!taken.taken) {
+        debug('code refused: %s', taken.reason);
         return this.fail({ message: 'No pending RADIUS challenge' }, 403);
       }
+      const pending = taken.challenge;
       const result = await this.client.respond({
         server: pending.server,
         username: pending.username,
@@ -271,39 +275,6 @@ export class RadiusStrategy extends PassportStrategy {
     }
 
     return this.fail({ message: 'Missing credentials' }, 400);
-  }
-
-  /**
-   * Gives the request a new session (new id) holding the same data, when the session middleware can
-   * (express-session's `regenerate`); otherwise keeps the session as it is.
-   */
-  private async regenerate(req: Request, session: SessionLike): Promise<SessionLike> {
-    if (typeof session.regenerate !== 'function') return session;
-    const data = Object.entries(session).filter(([key, value]) => key !== 'cookie' && typeof value !== 'function');
-    await new Promise<void>((resolve, reject) => {
-      session.regenerate!((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-    });
-    const fresh = (req as { session?: unknown }).session as SessionLike | undefined;
-    if (!fresh) throw new RadiusSessionError();
-    for (const [key, value] of data) fresh[key] = value;
-    return fresh;
-  }
-
-  /**
-   * Marks a pending challenge as answered. Concurrent requests on one session each read their own copy
-   * of it, so deleting it from the session alone would let several codes through; the first claim wins
-   * and the others fail. Claims are kept until the challenge expires. (Across several app instances,
-   * the RADIUS server's own single use of the State is what holds.)
-   */
-  private claim(pending: PendingChallenge): boolean {
-    const now = Date.now();
-    for (const [id, expiresAt] of this.claimed) {
-      if (expiresAt > now) break;
-      this.claimed.delete(id);
-    }
-    if (this.claimed.has(pending.id)) return false;
-    this.claimed.set(pending.id, pending.expiresAt);
-    return true;
   }
 
   private async chooseServers(req: Request, username: string, options: RadiusAuthenticateOptions): Promise<readonly string[]> {
@@ -318,45 +289,29 @@ export class RadiusStrategy extends PassportStrategy {
   }
 
   private async conclude(req: Request, result: AuthResult, username: string, round: number): Promise<void> {
-    const session = (req as { session?: unknown }).session as SessionLike | undefined;
     if (result.type === 'reject') {
       return this.fail({ message: result.replyMessage ?? (round > 0 ? 'Invalid code' : 'Invalid username or password') }, 401);
     }
     if (result.type === 'challenge') {
-      if (!session) throw new RadiusSessionError();
-      const next = round + 1;
-      if (next > this.maxChallengeRounds) {
+      const outcome = await this.challenges.issue(req, {
+        server: result.server,
+        username,
+        state: result.state,
+        prompt: result.replyMessage ?? '',
+        echo: result.echo,
+        previousRound: round,
+      });
+      if (!outcome.issued) {
         debug('%s: too many challenge rounds for %o', result.server, username);
         return this.fail({ message: 'Too many challenge rounds' }, 401);
       }
-      const pending: PendingChallenge = {
-        id: randomBytes(16).toString('base64url'),
-        ...(result.state ? { state: result.state.toString('base64') } : {}),
-        server: result.server,
-        address: this.client.servers().find((s) => s.name === result.server)?.address ?? '',
-        strategy: this.name,
-        username,
-        prompt: result.replyMessage ?? '',
-        echo: result.echo,
-        round: next,
-        expiresAt: Date.now() + this.challengeTimeout,
-      };
-      // A new session id once the password is proven (as Passport does at sign-in), so a session id
-      // planted in the browser beforehand cannot watch or spend the challenge.
-      const fresh = await this.regenerate(req, session);
-      fresh[this.sessionKey] = pending;
       if (this.challengeURL === undefined) {
-        return this.fail({ message: pending.prompt || 'Enter your verification code', challenge: true }, 401);
+        return this.fail({ message: outcome.challenge.prompt || 'Enter your verification code', challenge: true }, 401);
       }
-      const url = this.challengeURL;
-      await new Promise<void>((resolve, reject) => {
-        if (typeof fresh.save !== 'function') return resolve();
-        fresh.save((err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()));
-      });
-      return this.redirect(url, 303);
+      return this.redirect(this.challengeURL, 303);
     }
     // A verified Access-Accept: drop any challenge key so session regeneration cannot carry it forward.
-    if (session) delete session[this.sessionKey];
+    this.challenges.discard(req);
     const profile = buildProfile(username, result);
     const info: RadiusSuccessInfo = { server: result.server, replyMessage: result.replyMessage, sessionTimeout: profile.sessionTimeout };
     // Installed only on the way to success(), so that no other strategy's sign-in is affected.

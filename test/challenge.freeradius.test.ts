@@ -85,6 +85,19 @@ describeFreeRadius('RadiusStrategy with an Access-Challenge (FreeRADIUS)', funct
     assert.equal((await agent.get('/whoami')).status, 401);
   });
 
+  it('refuses a code over 128 bytes with 400, sending nothing, and keeps the challenge for the right code', async () => {
+    const { agent } = flow({ servers: [server()] });
+    await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
+    const mark = fr.output().length;
+    const long = await agent.post('/login/challenge').type('form').send({ code: '1'.repeat(129) });
+    assert.equal(long.status, 400);
+    assert.equal(long.body.info.message, 'Code is too long');
+    assert.doesNotMatch(fr.output().slice(mark), /Received Access-Request/);
+    assert.equal((await agent.get('/session')).body.radius?.username, 'carol', 'the pending challenge was spent');
+    const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+
   it('answers a code with nothing pending with 403', async () => {
     const { agent } = flow({ servers: [server()] });
     const res = await agent.post('/login/challenge').type('form').send({ code: '123456' });
