@@ -59,12 +59,6 @@ export interface SessionLike {
   regenerate?(callback: (err?: unknown) => void): void;
 }
 
-/** The part of a request the store uses: its session (regeneration replaces `req.session`). */
-export interface RequestWithSession {
-  /** The session, from express-session or a compatible middleware. */
-  session?: unknown;
-}
-
 /**
  * Where "this challenge has been answered" is recorded, so that one challenge is answered at most once
  * even when several requests carry it at the same time: on one session (each request reads its own copy
@@ -153,8 +147,9 @@ export type TakeFailure = 'none' | 'expired' | 'other-strategy' | 'other-server'
 /** Outcome of {@link ChallengeStore.take}. */
 export type TakeOutcome = { taken: true; challenge: PendingChallenge } | { taken: false; reason: TakeFailure };
 
-function sessionOf(req: RequestWithSession): SessionLike | undefined {
-  const session = req.session;
+/** `req.session` (from express-session or a compatible middleware), when it is an object. */
+function sessionOf(req: object): SessionLike | undefined {
+  const session = (req as { session?: unknown }).session;
   return typeof session === 'object' && session !== null ? (session as SessionLike) : undefined;
 }
 
@@ -185,7 +180,7 @@ export class ChallengeStore {
    *   dropped) when this would exceed `maxRounds`.
    * @throws RadiusSessionError when `req.session` is missing; the session's own errors (regenerate, save).
    */
-  async issue(req: RequestWithSession, input: ChallengeToIssue): Promise<IssueOutcome> {
+  async issue(req: object, input: ChallengeToIssue): Promise<IssueOutcome> {
     const session = sessionOf(req);
     if (!session) throw new RadiusSessionError();
     const round = input.previousRound + 1;
@@ -218,7 +213,7 @@ export class ChallengeStore {
    *
    * @throws RadiusSessionError when `req.session` is missing; whatever `claims.claim` rejects with.
    */
-  async take(req: RequestWithSession): Promise<TakeOutcome> {
+  async take(req: object): Promise<TakeOutcome> {
     const session = sessionOf(req);
     if (!session) throw new RadiusSessionError();
     const pending = readPending(session, this.options.sessionKey);
@@ -233,7 +228,7 @@ export class ChallengeStore {
   }
 
   /** Drops any pending challenge (a fresh sign-in, or a signed-in user); no session: nothing to do. */
-  discard(req: RequestWithSession): void {
+  discard(req: object): void {
     const session = sessionOf(req);
     if (session) delete session[this.options.sessionKey];
   }
@@ -243,7 +238,7 @@ export class ChallengeStore {
  * Gives the request a new session (new id) holding the same data, when the session middleware can
  * (express-session's `regenerate`); otherwise keeps the session as it is.
  */
-async function regenerate(req: RequestWithSession, session: SessionLike): Promise<SessionLike> {
+async function regenerate(req: object, session: SessionLike): Promise<SessionLike> {
   if (typeof session.regenerate !== 'function') return session;
   const data = Object.entries(session).filter(([key, value]) => key !== 'cookie' && typeof value !== 'function');
   await callbackPromise((done) => session.regenerate!(done));
