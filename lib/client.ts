@@ -1,100 +1,28 @@
 /**
- * RadiusClient: sends Access-Requests to the configured servers in order, with failover and hold-down
- * (RFC 2865 §2.4, §2.6; RFC 5080 §2.2.1). It never sees an HTTP request; the strategy calls it.
+ * RadiusClient: signs users in against the configured servers — an Access-Request to each in the order
+ * the pool gives (lib/pool.ts), failover after a reject or a server that gives no reply (RFC 2865 §2.4,
+ * §2.6; RFC 5080 §2.2.1), the challenge follow-up to the issuing server only (§4.4). It builds requests
+ * with the one builder (lib/request.ts), reaches servers through the one transport factory
+ * (lib/transports.ts), and never sees an HTTP request: the strategy calls it.
  */
 import { EventEmitter } from 'node:events';
-import { isIP } from 'node:net';
 import createDebug from 'debug';
-import {
-  RadiusClosedError,
-  RadiusConfigError,
-  RadiusTimeoutError,
-  type DropReason,
-  type ServerAttempt,
-} from './errors';
-import { normalizeClientOptions, type NormalizedServer, type RadiusClientOptions } from './options';
-import { decodeAttributes, encodeAttributeList, type AttributeInput, type DecodedAttributes, type EncodedAttribute } from './protocol/dictionary';
-import { Attr, Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH, type RawAttribute } from './protocol/packet';
+import { RadiusClosedError, RadiusConfigError, RadiusTimeoutError, type DropReason, type ServerAttempt } from './errors';
+import { normalizeClientOptions, type RadiusClientOptions } from './options';
+import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
-import { accessRequestLength, buildAccessRequest, type AccessRequestParts } from './request';
+import type { AttributeInput } from './protocol/dictionary';
+import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
+import { accessRequestLength, argument, buildAccessRequest, extraAttributes, userNameBytes, type AccessRequestParts } from './request';
 import { resolveHost } from './resolve';
-import { Destination, ExchangeError, type ExchangeRequest, type ExchangeResult } from './transport';
+import { ACCESS_REPLY_CODES, toAuthResult, type AuthResult } from './result';
+import { ExchangeError, type ExchangeRequest, type ExchangeResult } from './transport';
+import { createTransport, type Transport } from './transports';
+
+export type { AuthResult, AcceptResult, RejectResult, ChallengeResult } from './result';
+export type { ServerStatus } from './pool';
 
 const debug = createDebug('passport-radius:client');
-
-/** Replies to an Access-Request (RFC 2865 §4.2–4.4). */
-const ACCESS_REPLY_CODES: readonly number[] = [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge];
-
-/** Fields common to every {@link AuthResult}. */
-interface ResultBase {
-  /** Name of the server that sent the reply. */
-  server: string;
-  /** Reply attributes decoded by dictionary name (see `decodeAttributes`). */
-  attributes: DecodedAttributes;
-  /** Reply attributes as received, in order. */
-  rawAttributes: RawAttribute[];
-  /** All Reply-Message attributes joined in order (RFC 2865 §5.18), or undefined. Untrusted text. */
-  replyMessage: string | undefined;
-  /** Milliseconds from the first transmission to the verified reply. */
-  rttMs: number;
-}
-
-/** A verified Access-Accept (RFC 2865 §4.2). */
-export interface AcceptResult extends ResultBase {
-  /** Discriminant: the server sent an Access-Accept. */
-  type: 'accept';
-}
-/** A verified Access-Reject (RFC 2865 §4.3) from the last server tried. */
-export interface RejectResult extends ResultBase {
-  /** Discriminant: the server sent an Access-Reject. */
-  type: 'reject';
-}
-/** A verified Access-Challenge (RFC 2865 §4.4). */
-export interface ChallengeResult extends ResultBase {
-  /** Discriminant: the server sent an Access-Challenge; answer it with {@link RadiusClient.respond}. */
-  type: 'challenge';
-  /** The State attribute, byte for byte, or undefined when the server sent none. Opaque; never log it. */
-  state: Buffer | undefined;
-  /** Whether the user's response may be echoed: Prompt (RFC 2869 §5.10) is Echo; No-Echo when absent. */
-  echo: boolean;
-}
-/** What one sign-in exchange ended with. Timeouts and unreachable servers reject instead. */
-export type AuthResult = AcceptResult | RejectResult | ChallengeResult;
-
-/** Health of one server, from {@link RadiusClient.servers}. */
-export interface ServerStatus {
-  /** The server's configured name. */
-  name: string;
-  /** The server's configured address (`host[:port]`), trimmed. */
-  address: string;
-  /** `'up'` (answering or untried) or `'held-down'` (did not answer; skipped until `heldDownUntil`). */
-  state: 'up' | 'held-down';
-  /** Epoch milliseconds when a held-down server is tried again. */
-  heldDownUntil: number | undefined;
-  /** Why the last exchange with this server failed, if it did. */
-  lastError: string | undefined;
-  /** Round trip of the last verified reply, in milliseconds. */
-  lastRttMs: number | undefined;
-  /** Counts since the client was created. */
-  counters: {
-    /** Access-Requests sent to this server (one per exchange; retransmissions are not counted here). */
-    requests: number;
-    /** Transmissions after the first of an exchange (the identical bytes sent again). */
-    retransmissions: number;
-    /** Verified Access-Accepts received. */
-    accepts: number;
-    /** Verified Access-Rejects received. */
-    rejects: number;
-    /** Verified Access-Challenges received. */
-    challenges: number;
-    /** Exchanges that ended without a valid reply for lack of time (or on a socket error other than unreachable). */
-    timeouts: number;
-    /** Exchanges failed by an ICMP unreachable error (nothing listening at the address and port). */
-    unreachable: number;
-    /** Datagrams received on this server's sockets and dropped instead of taken as a reply, by reason (RFC 2865 §3 "silently discarded"). */
-    dropped: Partial<Record<DropReason, number>>;
-  };
-}
 
 /** Events of {@link RadiusClient} (and re-emitted by the strategy). No payload holds a password, code, secret or State. */
 export interface RadiusClientEvents {
@@ -151,50 +79,14 @@ export interface ChallengeResponseRequest {
   attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
 }
 
-interface ServerRuntime {
-  config: NormalizedServer;
-  destinations: Map<string, Destination>;
-  /** The host is an IP address: no lookup, one Destination. */
-  literal: boolean;
-  heldDownUntil: number | undefined;
-  status: ServerStatus;
-}
-
-const NO_SERVERS: ReadonlySet<ServerRuntime> = new Set();
-
-/** True when `r` is held down at `now` (epoch ms) and may be moved last (a `final` server never is). */
-function isHeldDown(r: ServerRuntime, now: number): boolean {
-  return !r.config.final && r.heldDownUntil !== undefined && r.heldDownUntil > now;
-}
-
-/** True when one of `runtimes` is held down at `now` (epoch ms). */
-function anyHeldDown(runtimes: readonly ServerRuntime[], now: number): boolean {
-  for (const r of runtimes) if (isHeldDown(r, now)) return true;
-  return false;
-}
-
-/** The server after `chosen[i]` that failover moves to; once one `answered`, held-down ones are skipped. */
-function nextServer(chosen: readonly ServerRuntime[], i: number, answered: boolean, lastResort: ReadonlySet<ServerRuntime>): ServerRuntime | undefined {
-  for (let j = i + 1; j < chosen.length; j++) {
-    const r = chosen[j]!;
-    if (!(answered && lastResort.has(r))) return r;
-  }
-  return undefined;
-}
-
-function joinReplyMessages(attributes: readonly RawAttribute[]): string | undefined {
-  let parts: string[] | undefined;
-  for (const a of attributes) if (a.type === Attr.ReplyMessage) (parts ??= []).push(a.value.toString('utf8'));
-  return parts ? parts.join('') : undefined;
-}
-
 /**
  * A RADIUS client for sign-in, usable without Passport.
  *
  * ```ts
- * const client = new RadiusClient({ servers: [{ name: 'corp', address: 'radius.corp:1812', secret,
+ * import { RadiusClient } from 'passport-radius';
+ * const client = new RadiusClient({ servers: [{ name: 'corp', address: 'radius.corp:1812', secret: 's3cret-shared',
  *   attributes: { 'NAS-Identifier': 'console' } }] });
- * const result = await client.authenticate({ username, password });
+ * const result = await client.authenticate({ username: 'alice', password: 'pw' });
  * ```
  *
  * Construction throws `TypeError` for bad options. `authenticate` and `respond` resolve with an
@@ -202,14 +94,13 @@ function joinReplyMessages(attributes: readonly RawAttribute[]): string | undefi
  * {@link RadiusClosedError} after {@link RadiusClient.close}. Emits {@link RadiusClientEvents}.
  */
 export class RadiusClient extends EventEmitter<RadiusClientEvents> {
-  private readonly runtimes: ServerRuntime[];
-  private readonly byName = new Map<string, ServerRuntime>();
+  /** @internal The servers, their order, hold-down and status. */
+  readonly pool: ServerPool;
   private readonly failoverOnReject: boolean;
   private readonly failoverOnTimeout: boolean;
-  private readonly holdDown: number;
   private closed = false;
-  /** Destinations closed because a host name now resolves elsewhere, until their sockets have closed. */
-  private readonly closingDestinations = new Set<Promise<void>>();
+  /** Transports closed because a host name now resolves elsewhere, until their sockets have closed. */
+  private readonly closingTransports = new Set<Promise<void>>();
 
   /**
    * @param options - see {@link RadiusClientOptions}.
@@ -221,37 +112,20 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     const normalized = normalizeClientOptions(options, prefix);
     this.failoverOnReject = normalized.failoverOnReject;
     this.failoverOnTimeout = normalized.failoverOnTimeout;
-    this.holdDown = normalized.holdDown;
-    this.runtimes = normalized.servers.map((config) => ({
-      config,
-      destinations: new Map(),
-      literal: isIP(config.host) !== 0,
-      heldDownUntil: undefined,
-      status: {
-        name: config.name,
-        address: config.address,
-        state: 'up',
-        heldDownUntil: undefined,
-        lastError: undefined,
-        lastRttMs: undefined,
-        counters: { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, timeouts: 0, unreachable: 0, dropped: {} },
-      },
-    }));
-    for (const r of this.runtimes) this.byName.set(r.config.name, r);
+    this.pool = new ServerPool(normalized.servers, normalized.holdDown, {
+      'server-down': (payload) => this.emit('server-down', payload),
+      'server-up': (payload) => this.emit('server-up', payload),
+    });
   }
 
   /** Names of the configured servers, in configured order. */
   get serverNames(): string[] {
-    return this.runtimes.map((r) => r.config.name);
+    return [...this.pool.names];
   }
 
   /** A snapshot of every server's state and counters, in configured order. */
   servers(): ServerStatus[] {
-    const now = Date.now();
-    return this.runtimes.map((r) => {
-      const held = r.heldDownUntil !== undefined && r.heldDownUntil > now;
-      return structuredClone({ ...r.status, state: held ? 'held-down' : 'up', heldDownUntil: held ? r.heldDownUntil : undefined });
-    });
+    return this.pool.snapshot();
   }
 
   /**
@@ -261,8 +135,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    * tried last, and only when no server answered; when every chosen server is held down, all are tried.
    *
    * @returns the outcome; a reject is the last server's reject.
-   * @throws RadiusTimeoutError when no server gave a valid reply; RadiusConfigError for an unknown server
-   *   name or over-long credentials; RadiusClosedError after close().
+   * @throws TypeError for wrong argument types; RadiusTimeoutError when no server gave a valid reply;
+   *   RadiusConfigError for an unknown server name or over-long credentials; RadiusClosedError after close().
    */
   async authenticate(request: AuthenticateRequest): Promise<AuthResult> {
     const where = 'RadiusClient.authenticate';
@@ -277,30 +151,25 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     this.assertOpen();
     const password = Buffer.from(request.password, 'utf8');
     if (password.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The password is longer than 128 bytes');
-    const now = Date.now();
-    // Every configured server, none held down (the usual case): the configured order as it is.
-    const chosen = request.servers === undefined && !anyHeldDown(this.runtimes, now) ? this.runtimes : this.order(request.servers ?? this.serverNames);
-    // Held-down servers come last (see order()) and are tried only while no server has answered; when
-    // every chosen server is held down, all are tried as if up.
-    let heldDown: ServerRuntime[] | undefined;
-    for (const r of chosen) if (isHeldDown(r, now)) (heldDown ??= []).push(r);
-    const lastResort = heldDown && heldDown.length < chosen.length ? new Set(heldDown) : NO_SERVERS;
+    const choice = this.pool.choose(request.servers);
+    const { chosen, lastResort } = choice;
     const attempts: ServerAttempt[] = [];
     let lastReject: AuthResult | undefined;
     for (let i = 0; i < chosen.length; i++) {
       const runtime = chosen[i]!;
       if (lastReject && lastResort.has(runtime)) break;
       try {
-        const result = await this.send(runtime, request.username, { server: runtime.config, username, password, chap: runtime.config.protocol === 'chap', extra });
+        const { config } = runtime;
+        const result = await this.send(runtime, request.username, { server: config, username, password, chap: config.protocol === 'chap', extra });
         if (result.type !== 'reject') return result;
         lastReject = result;
-        const next = nextServer(chosen, i, true, lastResort);
-        if (!this.failoverOnReject || !next || runtime.config.final) return result;
-        this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: 'reject' });
+        const next = this.pool.next(choice, i, true);
+        if (!this.failoverOnReject || !next || config.final) return result;
+        this.emit('failover', { from: config.name, to: next.config.name, reason: 'reject' });
       } catch (err) {
         if (!(err instanceof AttemptFailure)) throw err;
         attempts.push(err.attempt);
-        const next = nextServer(chosen, i, lastReject !== undefined, lastResort);
+        const next = this.pool.next(choice, i, lastReject !== undefined);
         if (!this.failoverOnTimeout || !next || runtime.config.final) break;
         this.emit('failover', { from: runtime.config.name, to: next.config.name, reason: err.attempt.reason });
       }
@@ -314,8 +183,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    * and Request Authenticator, User-Password = `response` (PAP hiding even on a CHAP server, RFC 2865
    * §4.4) and the State byte for byte. No failover: the State belongs to that server.
    *
-   * @throws RadiusTimeoutError when the server gives no valid reply; RadiusConfigError for an unknown
-   *   server or an over-long response or State; RadiusClosedError after close().
+   * @throws TypeError for wrong argument types; RadiusTimeoutError when the server gives no valid reply;
+   *   RadiusConfigError for an unknown server or an over-long response or State; RadiusClosedError after close().
    */
   async respond(request: ChallengeResponseRequest): Promise<AuthResult> {
     const where = 'RadiusClient.respond';
@@ -326,8 +195,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     argument(request.state === undefined || Buffer.isBuffer(request.state), `${where}: state must be a Buffer (or absent)`);
     const extra = extraAttributes(request.attributes, where);
     this.assertOpen();
-    const runtime = this.byName.get(request.server);
-    if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${request.server}"`);
+    const runtime = this.pool.get(request.server);
     const response = Buffer.from(request.response, 'utf8');
     if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
     if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {
@@ -352,16 +220,14 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    * @param options - see {@link ProbeOptions}; the total time defaults to the server's `timeout`.
    * @returns `{ status: 'reachable', rttMs, method }` or `{ status: 'failed', reason, method }`, with a
    *   message saying what to check.
-   * @throws RadiusConfigError for an unknown server name; RadiusClosedError after close(); TypeError for
-   *   an invalid `options.timeout`.
+   * @throws TypeError for wrong argument types or an invalid `options.timeout`; RadiusConfigError for an
+   *   unknown server name; RadiusClosedError after close().
    */
   async probe(name: string, options?: ProbeOptions): Promise<ProbeResult> {
     argument(typeof name === 'string', 'RadiusClient.probe: name must be a server name (string)');
     argument(options === undefined || (typeof options === 'object' && options !== null), 'RadiusClient.probe: options must be an object');
     this.assertOpen();
-    const runtime = this.byName.get(name);
-    if (!runtime) throw new RadiusConfigError(`Unknown RADIUS server "${name}"`);
-    return probeServer(runtime.config, options);
+    return probeServer(this.pool.get(name).config, options);
   }
 
   /**
@@ -371,68 +237,51 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   async close(): Promise<void> {
     this.closed = true;
     const closing: Array<Promise<void>> = [];
-    for (const r of this.runtimes) {
-      for (const d of r.destinations.values()) closing.push(d.close());
-      r.destinations.clear();
+    for (const r of this.pool.runtimes) {
+      for (const t of r.transports.values()) closing.push(t.close());
+      r.transports.clear();
     }
-    await Promise.all([...closing, ...this.closingDestinations]);
+    await Promise.all([...closing, ...this.closingTransports]);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new RadiusClosedError();
   }
 
-  /**
-   * Resolves names to runtimes, in the given order, with held-down servers moved last (keeping their
-   * relative order). All held down → the given order.
-   */
-  private order(names: readonly string[]): ServerRuntime[] {
-    const chosen = names.map((name) => {
-      const r = this.byName.get(name);
-      if (!r) throw new RadiusConfigError(`Unknown RADIUS server "${name}"`);
-      return r;
-    });
-    const now = Date.now();
-    // A `final` server keeps its place even while held down: nothing after it may stand in for it.
-    const isUp = (r: ServerRuntime): boolean => r.config.final || r.heldDownUntil === undefined || r.heldDownUntil <= now;
-    return [...chosen.filter(isUp), ...chosen.filter((r) => !isUp(r))];
-  }
-
-  /** The Destination of a server configured by host name, after resolving the name (at use). */
-  private async resolveDestination(runtime: ServerRuntime): Promise<Destination> {
+  /** The transport of a server configured by host name, after resolving the name (at use). */
+  private async resolveTransport(runtime: ServerRuntime): Promise<Transport> {
     let ip: string;
     try {
       ip = await resolveHost(runtime.config.host, runtime.config.timeout);
     } catch (err) {
       throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
     }
-    return this.destination(runtime, ip);
+    return this.transport(runtime, ip);
   }
 
-  /** The Destination for `ip` (the server's address, resolved), created on first use. */
-  private destination(runtime: ServerRuntime, ip: string): Destination {
+  /** The transport for `ip` (the server's address, resolved), created on first use through the one factory. */
+  private transport(runtime: ServerRuntime, ip: string): Transport {
     this.assertOpen();
-    const { port } = runtime.config;
-    const key = runtime.literal ? '' : `${ip}|${port}`;
-    let d = runtime.destinations.get(key);
-    if (!d) {
+    const key = runtime.literal ? '' : ip;
+    let t = runtime.transports.get(key);
+    if (!t) {
       // The name now resolves elsewhere: let go of idle sockets to the old address(es).
-      for (const [oldKey, old] of runtime.destinations) {
+      for (const [oldKey, old] of runtime.transports) {
         if (old.inFlight === 0) {
           const closing = old.close();
-          this.closingDestinations.add(closing);
-          void closing.then(() => this.closingDestinations.delete(closing));
-          runtime.destinations.delete(oldKey);
+          this.closingTransports.add(closing);
+          void closing.then(() => this.closingTransports.delete(closing));
+          runtime.transports.delete(oldKey);
         }
       }
-      d = new Destination(ip, port, (reason) => {
+      t = createTransport(runtime.config, ip, (reason) => {
         runtime.status.counters.dropped[reason] = (runtime.status.counters.dropped[reason] ?? 0) + 1;
         debug('%s: dropped a datagram (%s)', runtime.config.name, reason);
         this.emit('dropped', { server: runtime.config.name, reason });
       });
-      runtime.destinations.set(key, d);
+      runtime.transports.set(key, t);
     }
-    return d;
+    return t;
   }
 
   /** One Access-Request exchange with one server; `parts` as the builder takes them (lib/request.ts). */
@@ -442,20 +291,20 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     }
     const exchange = new AccessExchange(this, runtime, username, parts);
     // An IP address needs no lookup: no extra promise on the way to the socket.
-    if (runtime.literal) return this.exchange(this.destination(runtime, runtime.config.host), exchange);
-    return this.resolveDestination(runtime).then(
-      (destination) => this.exchange(destination, exchange),
+    if (runtime.literal) return this.exchange(this.transport(runtime, runtime.config.host), exchange);
+    return this.resolveTransport(runtime).then(
+      (transport) => this.exchange(transport, exchange),
       (err: unknown) => {
-        if (err instanceof AttemptFailure) this.markDown(runtime, err.attempt, username);
+        if (err instanceof AttemptFailure) this.noReply(runtime, err.attempt, username);
         throw err;
       },
     );
   }
 
-  /** Sends `exchange` to `destination` and turns the verified reply or the failure into the outcome. */
-  private exchange(destination: Destination, exchange: AccessExchange): Promise<AuthResult> {
+  /** Sends `exchange` through `transport` and turns the verified reply or the failure into the outcome. */
+  private exchange(transport: Transport, exchange: AccessExchange): Promise<AuthResult> {
     exchange.runtime.status.counters.requests++;
-    return destination.exchange(exchange).then(
+    return transport.exchange(exchange).then(
       (reply) => this.replied(exchange, reply),
       (err: unknown) => this.failed(exchange, err),
     );
@@ -464,81 +313,42 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   /** The outcome of a verified reply: counters, events, the {@link AuthResult}. */
   private replied(exchange: AccessExchange, reply: ExchangeResult): AuthResult {
     const { runtime, username } = exchange;
-    const { config, status } = runtime;
-    const name = config.name;
-    const { packet, rttMs } = reply;
+    const { status } = runtime;
+    const name = runtime.config.name;
+    const rttMs = reply.rttMs;
     status.lastRttMs = rttMs;
-    status.lastError = undefined;
-    this.markUp(runtime);
-    const base = {
-      server: name,
-      attributes: decodeAttributes(packet.attributes),
-      rawAttributes: packet.attributes,
-      replyMessage: joinReplyMessages(packet.attributes),
-      rttMs,
-    };
-    if (packet.code === Code.AccessAccept) {
-      status.counters.accepts++;
-      if (debug.enabled) debug('%s: Access-Accept for %o in %d ms', name, username, Math.round(rttMs));
-      this.emit('accept', { server: name, username, rttMs });
-      return { type: 'accept', ...base };
-    }
-    if (packet.code === Code.AccessReject) {
-      status.counters.rejects++;
-      if (debug.enabled) debug('%s: Access-Reject for %o in %d ms', name, username, Math.round(rttMs));
-      this.emit('reject', { server: name, username, rttMs });
-      return { type: 'reject', ...base };
-    }
-    status.counters.challenges++;
-    if (debug.enabled) debug('%s: Access-Challenge for %o in %d ms', name, username, Math.round(rttMs));
-    this.emit('challenge', { server: name, username, rttMs });
-    const stateAttr = packet.attributes.find((a) => a.type === Attr.State);
-    const prompt = packet.attributes.find((a) => a.type === Attr.Prompt && a.value.length === 4);
-    return {
-      type: 'challenge',
-      ...base,
-      state: stateAttr ? Buffer.from(stateAttr.value) : undefined,
-      echo: prompt ? prompt.value.readUInt32BE(0) === 1 : false,
-    };
+    this.pool.markUp(runtime);
+    const code = reply.packet.code;
+    const kind = code === Code.AccessAccept ? 'accept' : code === Code.AccessReject ? 'reject' : 'challenge';
+    status.counters[kind === 'accept' ? 'accepts' : kind === 'reject' ? 'rejects' : 'challenges']++;
+    if (debug.enabled) debug('%s: Access-%s for %o in %d ms', name, kind === 'accept' ? 'Accept' : kind === 'reject' ? 'Reject' : 'Challenge', username, Math.round(rttMs));
+    this.emit(kind, { server: name, username, rttMs });
+    return toAuthResult(name, reply);
   }
 
   /** A failed exchange: counters, hold-down, events; throws {@link AttemptFailure} (or RadiusClosedError). */
   private failed(exchange: AccessExchange, err: unknown): never {
     const { runtime, username } = exchange;
-    const { config, status } = runtime;
-    const name = config.name;
     if (!(err instanceof ExchangeError)) throw err;
     if (err.reason === 'closed') throw new RadiusClosedError();
     const attempt: ServerAttempt = {
-      server: name,
+      server: runtime.config.name,
       reason: err.reason,
       dropped: { ...err.dropped },
       ...(err.detail ? { detail: err.detail } : {}),
     };
-    if (err.reason === 'unreachable') status.counters.unreachable++;
-    else status.counters.timeouts++;
-    this.markDown(runtime, attempt, username);
+    if (err.reason === 'unreachable') runtime.status.counters.unreachable++;
+    else runtime.status.counters.timeouts++;
+    this.noReply(runtime, attempt, username);
     throw new AttemptFailure(attempt);
   }
 
-  private markDown(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
-    const { status } = runtime;
-    status.lastError = attempt.reason + (attempt.detail ? ` (${attempt.detail})` : '');
-    debug('%s: no valid reply (%s)', runtime.config.name, status.lastError);
+  /** A server gave no valid reply: `lastError`, the `timeout` event, and hold-down. */
+  private noReply(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
+    const lastError = this.pool.failed(runtime, attempt);
+    debug('%s: no valid reply (%s)', runtime.config.name, lastError);
     this.emit('timeout', { server: runtime.config.name, username, reason: attempt.reason });
-    if (this.holdDown > 0) {
-      // 'server-down' and 'server-up' alternate: a server is "down" from here until it answers again.
-      const wasUp = runtime.heldDownUntil === undefined;
-      runtime.heldDownUntil = Date.now() + this.holdDown;
-      if (wasUp) this.emit('server-down', { server: runtime.config.name, reason: status.lastError, until: runtime.heldDownUntil });
-    }
-  }
-
-  private markUp(runtime: ServerRuntime): void {
-    if (runtime.heldDownUntil !== undefined) {
-      runtime.heldDownUntil = undefined;
-      this.emit('server-up', { server: runtime.config.name });
-    }
+    this.pool.markDown(runtime, lastError);
   }
 }
 
@@ -584,27 +394,4 @@ class AttemptFailure extends Error {
   constructor(readonly attempt: ServerAttempt) {
     super(attempt.reason);
   }
-}
-
-/** Throws `TypeError(message)` for a wrong argument type (a programming error, not a RADIUS outcome). */
-function argument(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new TypeError(message);
-}
-
-/** The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8. */
-function userNameBytes(value: unknown, where: string): Buffer {
-  argument(typeof value === 'string', `${where}: username must be a string`);
-  const bytes = Buffer.from(value, 'utf8');
-  if (bytes.length === 0 || bytes.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
-  return bytes;
-}
-
-/** Per-request attributes, validated and encoded like configured ones; `TypeError` naming the problem. */
-function extraAttributes(value: unknown, where: string): EncodedAttribute[] | undefined {
-  if (value === undefined) return undefined;
-  argument(Array.isArray(value), `${where}: attributes must be an array of [name, value] pairs`);
-  value.forEach((pair, i) => {
-    argument(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string', `${where}: attributes[${i}] must be a [name, value] pair`);
-  });
-  return encodeAttributeList(value as Array<[string, AttributeInput]>, `${where}: attributes`).attributes;
 }

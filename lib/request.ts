@@ -11,11 +11,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NormalizedServer } from './options';
-import type { EncodedAttribute } from './protocol/dictionary';
+import { RadiusConfigError } from './errors';
+import { encodeAttributeList, type AttributeInput, type EncodedAttribute } from './protocol/dictionary';
 import {
   Attr,
   Code,
   HEADER_LENGTH,
+  MAX_ATTRIBUTE_VALUE_LENGTH,
   chapPassword,
   encodeAttribute,
   encodeRequest,
@@ -101,4 +103,27 @@ export function buildStatusServer(server: Pick<NormalizedServer, 'secret' | 'att
     messageAuthenticator: true,
   });
   return { packet, requestAuthenticator };
+}
+
+/** Throws `TypeError(message)` for a wrong argument type (a programming error, not a RADIUS outcome). */
+export function argument(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new TypeError(message);
+}
+
+/** The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8. */
+export function userNameBytes(value: unknown, where: string): Buffer {
+  argument(typeof value === 'string', `${where}: username must be a string`);
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length === 0 || bytes.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
+  return bytes;
+}
+
+/** Per-request attributes, validated and encoded like configured ones; `TypeError` naming the problem. */
+export function extraAttributes(value: unknown, where: string): EncodedAttribute[] | undefined {
+  if (value === undefined) return undefined;
+  argument(Array.isArray(value), `${where}: attributes must be an array of [name, value] pairs`);
+  value.forEach((pair, i) => {
+    argument(Array.isArray(pair) && pair.length === 2 && typeof pair[0] === 'string', `${where}: attributes[${i}] must be a [name, value] pair`);
+  });
+  return encodeAttributeList(value as Array<[string, AttributeInput]>, `${where}: attributes`).attributes;
 }

@@ -1,0 +1,34 @@
+/**
+ * The one place where the client creates a transport for a server (CONTRACTS.md item 2): today UDP
+ * (lib/transport.ts `Destination`); RadSec (RFC 6614) adds its branch here.
+ *
+ * @internal
+ */
+import type { DropReason } from './errors';
+import type { NormalizedServer } from './options';
+import { Destination, type ExchangeRequest, type ExchangeResult } from './transport';
+
+/** What the client needs of a transport to one server address. */
+export interface Transport {
+  /**
+   * Sends a request and waits for a verified reply; rejects with `ExchangeError` (`timeout`,
+   * `unreachable`, `socket`, `closed`). Never rejects for a bad datagram: those are dropped and counted.
+   */
+  exchange(request: ExchangeRequest): Promise<ExchangeResult>;
+  /** Fails whatever is pending with `closed` and closes the sockets; resolves once they have closed. */
+  close(): Promise<void>;
+  /** Requests currently in flight. */
+  readonly inFlight: number;
+}
+
+/**
+ * Creates the transport to `server` at `ip` (the server's address, resolved). Each call makes a new one
+ * with its own sockets (the health watchdog relies on that for a fresh source port).
+ *
+ * @param server - the validated server (its options choose the kind of transport).
+ * @param ip - the IP address to talk to.
+ * @param onDrop - told of every dropped datagram, by reason.
+ */
+export function createTransport(server: NormalizedServer, ip: string, onDrop: (reason: DropReason) => void): Transport {
+  return new Destination(ip, server.port, onDrop);
+}
