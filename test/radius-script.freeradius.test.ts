@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
-import { probe, type RadiusServerOptions } from '../lib';
+import { probe, RadiusClient, type RadiusServerOptions } from '../lib';
 import { createApp } from '../example/app';
 import { DEMO_NAS_IDENTIFIER, DEMO_RADIUS_USERS, startDemoRadius, type DemoRadius } from '../scripts/radius';
 import { buildApp, closeAll } from './support/app';
@@ -90,6 +90,28 @@ describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
     assert.equal((await agent.get('/whoami')).status, 401);
     const codeAsPassword = await agentFor().post('/login').type('form').send({ username: carol.username, password: totpCode(totpKey) });
     assert.equal(codeAsPassword.status, 401);
+  });
+
+  it("refuses a valid code with a State it never issued, or issued for another user's password step", async () => {
+    const client = new RadiusClient({ servers: [server()] });
+    try {
+      await waitForFreshStep();
+      // A made-up State: no session-state, so the existence test rejects (a bare comparison would fail open).
+      const forged = await client.respond({ server: 'demo', username: carol.username, response: totpCode(totpKey), state: randomBytes(16) });
+      assert.equal(forged.type, 'reject');
+      // No State at all: the password step, and the code is not the password.
+      const bare = await client.respond({ server: 'demo', username: carol.username, response: totpCode(totpKey) });
+      assert.equal(bare.type, 'reject');
+      // A real State from carol's password step, spent by another user name.
+      const challenge = await client.authenticate({ username: carol.username, password: carol.password });
+      assert.equal(challenge.type, 'challenge');
+      const state = challenge.type === 'challenge' ? challenge.state : undefined;
+      assert.ok(state && state.length > 0, 'the challenge carries a State');
+      const stolen = await client.respond({ server: 'demo', username: alice.username, response: totpCode(totpKey), state });
+      assert.equal(stolen.type, 'reject');
+    } finally {
+      await client.close();
+    }
   });
 
   it("signs carol in through the example's challenge page with a computed code; a wrong code is refused", async () => {
