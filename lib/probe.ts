@@ -38,6 +38,7 @@ import type { DropReason } from './errors';
 import { normalizeServer, type NormalizedServer, type RadiusServerOptions } from './options';
 import { Attr, Code } from './protocol/packet';
 import { buildAccessRequest, buildStatusServer } from './request';
+import * as messages from './probe-messages';
 import { resolveHost } from './resolve';
 import { Destination, ExchangeError, type DropCounts, type ExchangeResult } from './transport';
 
@@ -174,34 +175,6 @@ const ANSWERS: Record<ProbeMethod, readonly number[]> = {
   'access-request': [Code.AccessAccept, Code.AccessReject, Code.AccessChallenge],
 };
 
-/** Names of the packet codes other servers and ports send (RFC 2865, 2866, 5176, 5997). */
-const CODE_NAMES: Readonly<Record<number, string>> = {
-  1: 'Access-Request',
-  2: 'Access-Accept',
-  3: 'Access-Reject',
-  4: 'Accounting-Request',
-  5: 'Accounting-Response',
-  11: 'Access-Challenge',
-  12: 'Status-Server',
-  13: 'Status-Client',
-  40: 'Disconnect-Request',
-  41: 'Disconnect-ACK',
-  42: 'Disconnect-NAK',
-  43: 'CoA-Request',
-  44: 'CoA-ACK',
-  45: 'CoA-NAK',
-};
-
-/** Where FreeRADIUS 3.2 (Debian/Ubuntu: /etc/freeradius/3.0) signs each reply type; see README "Registering…". */
-const FIX = {
-  access:
-    'Access replies: FreeRADIUS 3.2, sites-enabled/default, first line of the authorize section: ' +
-    'update reply { &Message-Authenticator := 0x00 }',
-  statusServer:
-    'Status-Server replies: FreeRADIUS 3.2, sites-enabled/default, in the authorize section: ' +
-    'Autz-Type Status-Server { update reply { &Message-Authenticator := 0x00 } ok }',
-};
-
 /**
  * Tests whether a RADIUS server is reachable with this configuration (see the module notes for the
  * order of attempts). Never rejects for a network outcome: those are `status: 'failed'` with a reason.
@@ -246,7 +219,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
     return failed(
       'status-server',
       'dns',
-      `host name "${config.host}" did not resolve (${code}): check the server address and this machine's DNS`,
+      messages.dns(config.host, code),
       {},
       code,
     );
@@ -302,8 +275,8 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
   /** Judges a verified reply: a result, or undefined to go on with the next request. */
   const judge = ({ packet, rttMs }: ExchangeResult, signedRequest: boolean): ProbeResult | undefined => {
     if (!ANSWERS[method].includes(packet.code)) {
-      const name = CODE_NAMES[packet.code] ?? `a packet of code ${packet.code}`;
-      return failed(method, 'unexpected-reply', unexpectedReplyMessage(packet.code, name, method, where), { ...dropped }, name);
+      const name = messages.codeName(packet.code);
+      return failed(method, 'unexpected-reply', messages.unexpectedReply(packet.code, method, where), { ...dropped }, name);
     }
     const signedReply = packet.attributes.some((attribute) => attribute.type === Attr.MessageAuthenticator);
     if (!signedReply && config.requireMessageAuthenticator) {
@@ -313,26 +286,15 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
         unsignedStatusReply = true;
         return undefined;
       }
-      return failed(method, 'missing-message-authenticator', unsignedRepliesMessage(where, unsignedStatusReply ? ['Status-Server', 'Access-Request'] : ['Access-Request']), {
-        ...dropped,
-      });
+      const unsigned = unsignedStatusReply ? (['Status-Server', 'Access-Request'] as const) : (['Access-Request'] as const);
+      return failed(method, 'missing-message-authenticator', messages.unsignedReplies(where, unsigned), { ...dropped });
     }
     const warnings: ProbeWarning[] = [];
     if (unsignedStatusReply) {
-      warnings.push({
-        code: 'unsigned-status-server-reply',
-        message:
-          'the Status-Server reply had no Message-Authenticator (Access replies are signed, so sign-in works; ' +
-          `monitoring by Status-Server would refuse it) — sign it too: ${FIX.statusServer}`,
-      });
+      warnings.push({ code: 'unsigned-status-server-reply', message: messages.warning('unsigned-status-server-reply') });
     }
     if (!signedRequest) {
-      warnings.push({
-        code: 'unsigned-request-answered',
-        message:
-          'the server answered only a request without Message-Authenticator — it should require one ' +
-          '(FreeRADIUS: require_message_authenticator = yes in the client entry, clients.conf)',
-      });
+      warnings.push({ code: 'unsigned-request-answered', message: messages.warning('unsigned-request-answered') });
     }
     const ms = Math.max(0, Math.round(rttMs));
     debug('%s: reachable in %d ms (%s), %d warning(s)', config.name, ms, method, warnings.length);
@@ -351,16 +313,9 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
   /** A failed exchange: a result, or undefined when it timed out (go on). */
   const judgeError = (err: unknown): ProbeResult | undefined => {
     if (!(err instanceof ExchangeError)) throw err;
-    if (decisive) return failed(method, decisive.reason, decisiveMessage(decisive.reason, decisive.drop, where), { ...dropped });
+    if (decisive) return failed(method, decisive.reason, messages.decisive(decisive.drop, where), { ...dropped });
     if (err.reason === 'unreachable' || err.reason === 'socket') {
-      return failed(
-        method,
-        'unreachable',
-        `${where} is unreachable (${err.detail ?? err.reason}): nothing is listening there — check the port ` +
-          '(RADIUS authentication is UDP 1812) and that the RADIUS service is running',
-        { ...dropped },
-        err.detail,
-      );
+      return failed(method, 'unreachable', messages.unreachable(where, err.detail ?? err.reason), { ...dropped }, err.detail);
     }
     if (err.reason === 'closed') throw err;
     return undefined; // 'timeout'
@@ -391,72 +346,10 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
       if (result) return result;
     }
     if (unsignedStatusReply) {
-      return failed(
-        method,
-        'missing-message-authenticator',
-        `${where} answered Status-Server with the right shared secret but without a Message-Authenticator, and did ` +
-          `not answer the signed Access-Request within ${total} ms (a proxy whose home servers are down? see the ` +
-          `server's log). Sign the Status-Server replies — ${FIX.statusServer} — or make the Access-Request answered`,
-        { ...dropped },
-      );
+      return failed(method, 'missing-message-authenticator', messages.unsignedStatusUnansweredAccess(where, total), { ...dropped });
     }
-    return failed(
-      method,
-      'timeout',
-      `no reply from ${where} within ${total} ms (Status-Server, then Access-Request with and without ` +
-        `Message-Authenticator): ${accountingPortHint(config.port)}check that UDP ${config.port} is open in firewalls between here and the server, ` +
-        'that this machine is registered as a client (NAS) on the server with this address, the shared secret ' +
-        '(a wrong one is a likely cause: servers silently drop requests signed with it — FreeRADIUS logs ' +
-        '"invalid Message-Authenticator"), and that the NAS-Identifier matches the server\'s configuration',
-      { ...dropped },
-    );
+    return failed(method, 'timeout', messages.timeout(where, config.port, total), { ...dropped });
   } finally {
     await destination.close();
-  }
-}
-
-/** Ports that are accounting ports by convention (RFC 2866 §3: 1813; the old 1646). */
-function accountingPortHint(port: number): string {
-  return port === 1813 || port === 1646
-    ? `port ${port} is usually the accounting port (RADIUS authentication is UDP ${port === 1813 ? 1812 : 1645}); `
-    : '';
-}
-
-function unexpectedReplyMessage(code: number, name: string, method: ProbeMethod, where: string): string {
-  const asked = method === 'status-server' ? 'Status-Server' : 'Access-Request';
-  if (code === 5) {
-    return (
-      `${where} answered the ${asked} with an Accounting-Response: this looks like the accounting port — use the ` +
-      "server's authentication port (usually UDP 1812; accounting is 1813)"
-    );
-  }
-  return (
-    `${where} answered the ${asked} with ${name}, which does not answer it: check that the address is the ` +
-    "server's RADIUS authentication port (usually UDP 1812) and not its accounting (1813) or dynamic-authorization (3799) port"
-  );
-}
-
-function unsignedRepliesMessage(where: string, unsigned: readonly string[]): string {
-  const fixes = unsigned.includes('Status-Server') ? `${FIX.access}; ${FIX.statusServer}` : FIX.access;
-  return (
-    `${where} answered with the right shared secret, but did not sign its replies (no Message-Authenticator) to: ` +
-    `${unsigned.join(', ')}. Make the server sign them — ${fixes} — or, knowing the risk of forged replies ` +
-    '(CVE-2024-3596, BlastRADIUS), set requireMessageAuthenticator: false for this server'
-  );
-}
-
-function decisiveMessage(reason: ProbeFailureReason, drop: DropReason, where: string): string {
-  switch (reason) {
-    case 'bad-secret':
-      return (
-        `${where} answered, but its reply failed verification with this shared secret: the secret differs ` +
-        "between this app and the server's client (NAS) entry"
-      );
-    default:
-      return drop === 'bad-message-authenticator'
-        ? `${where} answered with a Message-Authenticator that does not verify although its Response ` +
-            'Authenticator does: the server (or something between) is broken'
-        : `${where} sent a reply that is not a well-formed RADIUS packet: check that the address is a RADIUS ` +
-            'authentication port and not another service';
   }
 }
