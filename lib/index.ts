@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import './session'; // declares req.session.messages (Passport's failureMessage) for TypeScript apps
 export { RadiusStrategy, RadiusStrategy as Strategy } from './strategy';
 export type {
   RadiusStrategyOptions,
