@@ -4,73 +4,25 @@
  * (303 to the challenge route, then the code) and API mode (401 with the challenge, then the code).
  */
 import { strict as assert } from 'node:assert';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import request from 'supertest';
-import { appWithPackage, type AppFolder } from './support/pack';
-import { compileReadme } from './support/readme';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
-import { killOnExit } from './support/requirements';
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHttp(url: string, child: ChildProcess, output: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`the NestJS app exited (${child.exitCode}):\n${output()}`);
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`the NestJS app did not listen:\n${output()}`);
-}
+import { runReadmeApp, type ReadmeApp } from './support/readme';
 
 describeFreeRadius('RadiusStrategy in the README NestJS app (FreeRADIUS)', function () {
   this.timeout(60000);
   let fr: FreeRadiusServer;
-  let app: AppFolder;
-  let child: ChildProcess;
+  let app: ReadmeApp;
   let base: string;
 
   before(async function () {
     this.timeout(180000);
     fr = await startFreeRadius();
-    app = await appWithPackage();
-    const errors = await compileReadme(app, 'ES modules with "module": "nodenext"');
-    assert.equal(errors, '', errors);
-    const port = await freeTcpPort();
-    base = `http://127.0.0.1:${port}`;
-    let output = '';
-    child = spawn(process.execPath, ['out/main.js'], {
-      cwd: join(app.dir, 'esm'),
-      env: { ...process.env, RADIUS_ADDRESS: fr.address, RADIUS_SECRET: fr.secret, SESSION_SECRET: 'nest-test', PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    killOnExit(child);
-    child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await waitForHttp(`${base}/me`, child, () => output);
+    app = await runReadmeApp('main', { RADIUS_ADDRESS: fr.address, RADIUS_SECRET: fr.secret, SESSION_SECRET: 'nest-test' }, '/me');
+    base = app.base;
   });
 
   after(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    app?.remove();
+    await app?.stop();
     await fr?.stop();
   });
 

@@ -3,11 +3,13 @@
  * is written under that name (blocks of one app import each other by those names); any other block is
  * written as `readme-<line>.ts`, after the README line its fence opens on.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { ROOT, type AppFolder } from './pack';
+import { appWithPackage, ROOT, type AppFolder } from './pack';
+import { killOnExit } from './requirements';
 
 const run = promisify(execFile);
 const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
@@ -77,5 +79,68 @@ export async function compileReadme(app: AppFolder, name: string): Promise<strin
     return '';
   } catch (err) {
     return (err as { stdout?: string }).stdout ?? String(err);
+  }
+}
+
+function freeTcpPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** An app from the README running as its own process; `stop()` ends it and removes its folder. */
+export interface ReadmeApp {
+  /** `http://127.0.0.1:<port>`. */
+  base: string;
+  /** Stops the process and deletes the app folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Compiles the README's blocks as ES modules against the packed package, starts `out/<entry>.js` with
+ * `env` and PORT set to a free port, and resolves once it answers HTTP on `probePath`.
+ */
+export async function runReadmeApp(entry: string, env: Record<string, string>, probePath = '/'): Promise<ReadmeApp> {
+  const app = await appWithPackage();
+  const errors = await compileReadme(app, 'ES modules with "module": "nodenext"');
+  if (errors !== '') {
+    app.remove();
+    throw new Error(`the README does not compile:\n${errors}`);
+  }
+  const port = await freeTcpPort();
+  const base = `http://127.0.0.1:${port}`;
+  let output = '';
+  const child = spawn(process.execPath, [`out/${entry}.js`], {
+    cwd: join(app.dir, 'esm'),
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  killOnExit(child);
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    app.remove();
+  };
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null || i === 200) {
+      await stop();
+      throw new Error(`the README app ${entry} did not start:\n${output}`);
+    }
+    try {
+      await fetch(base + probePath);
+      return { base, stop };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 }
