@@ -43,16 +43,19 @@ export class RadiusError extends Error {
  * Why one server gave no usable reply, as reported in {@link RadiusTimeoutError.attempts}.
  *
  * - `server`: the server's configured name.
- * - `reason`: `'timeout'` (no valid reply within `timeout` ms), `'unreachable'` (ICMP port unreachable:
- *   nothing listening), `'dns'` (the host name did not resolve), `'socket'` (another socket error).
+ * - `reason`: `'timeout'` (no valid reply within `timeout` ms), `'unreachable'` (ICMP port unreachable, or
+ *   TCP refused over TLS: nothing listening), `'dns'` (the host name did not resolve), `'socket'` (another
+ *   socket error), `'tls'` (RADIUS over TLS: the handshake or a certificate failed; `detail` starts with the
+ *   `TlsFailureReason`, e.g. `'unknown-ca (SELF_SIGNED_CERT_IN_CHAIN)'`), `'protocol-error'` (the server
+ *   answered Protocol-Error, RFC 7930 §4; `detail` holds its Error-Cause).
  * - `dropped`: replies that arrived but were dropped, counted by reason (see {@link DropReason}).
  * - `detail`: extra text, e.g. the DNS error code.
  */
 export interface ServerAttempt {
   /** The server's configured name. */
   server: string;
-  /** Why no usable reply came: `'timeout'`, `'unreachable'`, `'dns'` or `'socket'` (see above). */
-  reason: 'timeout' | 'unreachable' | 'dns' | 'socket';
+  /** Why no usable reply came: `'timeout'`, `'unreachable'`, `'dns'`, `'socket'`, `'tls'` or `'protocol-error'` (see above). */
+  reason: 'timeout' | 'unreachable' | 'dns' | 'socket' | 'tls' | 'protocol-error';
   /** Datagrams dropped while waiting for this server, counted by {@link DropReason}. */
   dropped: Partial<Record<DropReason, number>>;
   /** Extra text, e.g. the DNS or socket error code (`'ENOTFOUND'`, `'ECONNREFUSED'`); absent when none. */
@@ -101,6 +104,8 @@ export function describeAttempt(attempt: ServerAttempt): string {
     unreachable: 'unreachable (ICMP port unreachable: nothing listening?)',
     dns: 'host name did not resolve',
     socket: 'socket error',
+    tls: 'TLS connection failed',
+    'protocol-error': 'answered Protocol-Error (RFC 7930)',
   };
   let text = `${attempt.server}: ${head[attempt.reason]}`;
   if (attempt.detail) text += ` (${attempt.detail})`;

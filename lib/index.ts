@@ -30,6 +30,8 @@ export type {
   ServerStatus,
 } from './client';
 export type { RadiusClientOptions, RadiusServerOptions, RadiusProtocol } from './options';
+export type { RadiusTlsOptions, RadiusTlsPsk, PemInput } from './tls/options';
+export type { TlsFailureReason, TlsProbeFailureReason } from './tls/failure';
 export { probe } from './probe';
 export type {
   ProbeResult,

@@ -10,6 +10,7 @@
  */
 import { isIP } from 'node:net';
 import { encodeAttributeList, loadDictionaries, type AttributeInput } from './protocol/dictionary';
+import { normalizeTls, RADSEC_PORT, RADSEC_SECRET, type NormalizedTls, type RadiusTlsOptions } from './tls/options';
 import { Attr, HEADER_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 
 /** How the password is sent: PAP hides it in User-Password (RFC 2865 §5.2); CHAP sends CHAP-Password (§5.3). */
@@ -25,8 +26,19 @@ export interface RadiusServerOptions {
    * Required; the port defaults to 1812 (RFC 2865 §3).
    */
   address: string;
-  /** The shared secret: a non-empty string (used as UTF-8) or Buffer. Required. Never logged. */
-  secret: string | Buffer;
+  /**
+   * The shared secret: a non-empty string (used as UTF-8) or Buffer. Never logged. Required with UDP; with
+   * `transport: 'tls'` it defaults to `'radsec'` (RFC 6614 §2.3).
+   */
+  secret?: string | Buffer;
+  /**
+   * `'udp'` (RFC 2865) or `'tls'`: RADIUS over TLS, RadSec (RFC 6614, draft-ietf-radext-radiusdtls-bis), for
+   * servers across networks that are not trusted; needs `tls`. With `'tls'` the port of `address` defaults
+   * to 2083. Default `'udp'`.
+   */
+  transport?: 'udp' | 'tls';
+  /** Certificates, key or PSK for `transport: 'tls'` (see {@link RadiusTlsOptions}). Required with it. */
+  tls?: RadiusTlsOptions;
   /** `'pap'` or `'chap'`. Default `'pap'`. */
   protocol?: RadiusProtocol;
   /**
@@ -142,7 +154,7 @@ export function readOptions<S extends Record<string, OptionSpec<unknown>>>(
 }
 
 /** Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Returns undefined when it is none of those. */
-export function parseAddress(address: string): { host: string; port: number } | undefined {
+export function parseAddress(address: string, defaultPort = 1812): { host: string; port: number } | undefined {
   let host: string;
   let portText: string | undefined;
   const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(address);
@@ -162,7 +174,7 @@ export function parseAddress(address: string): { host: string; port: number } | 
     }
   }
   if (!isUnicastAddress(host)) return undefined;
-  const port = portText === undefined ? 1812 : Number(portText);
+  const port = portText === undefined ? defaultPort : Number(portText);
   if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
   return { host, port };
 }
@@ -253,7 +265,9 @@ export const SERVER_OPTIONS = {
     },
   },
   secret: {
-    parse(value: unknown, label: string): Buffer {
+    /** Absent only with `transport: 'tls'` ({@link normalizeServer} puts `radsec` in then). */
+    parse(value: unknown, label: string): Buffer | undefined {
+      if (value === undefined) return undefined;
       check(
         (typeof value === 'string' && value.length > 0) || (Buffer.isBuffer(value) && value.length > 0),
         `${label} must be a non-empty string or Buffer`,
@@ -273,28 +287,58 @@ export const SERVER_OPTIONS = {
   retries: numberOption(2, 0, 20, true),
   requireMessageAuthenticator: booleanOption(true),
   final: booleanOption(false),
+  transport: {
+    parse(value: unknown, label: string): 'udp' | 'tls' {
+      const transport = value ?? 'udp';
+      check(transport === 'udp' || transport === 'tls', `${label} must be "udp" or "tls"`);
+      return transport;
+    },
+  },
+  tls: {
+    /** Everything but the default server name (the host of `address`, filled in by {@link normalizeServer}). */
+    parse(value: unknown, label: string): (Omit<NormalizedTls, 'servername'> & { servername: string | undefined }) | undefined {
+      return value === undefined ? undefined : normalizeTls(value, label);
+    },
+  },
 } satisfies { [K in keyof Required<RadiusServerOptions>]: OptionSpec<unknown> };
 
 /** Names of every server option, in schema order (the CLI's `--config` accepts exactly these, plus its secret sources). */
 export const SERVER_OPTION_NAMES: readonly string[] = Object.keys(SERVER_OPTIONS);
 
 /** A server after validation. @internal */
-export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes'> & {
+export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes' | 'secret' | 'tls'> & {
+  /** The shared secret as bytes; `radsec` over TLS when none was configured. Never logged. */
+  secret: Buffer;
+  /** TLS settings, with `transport: 'tls'` only. */
+  tls: NormalizedTls | undefined;
   /** The configured `attributes`, already encoded to wire bytes (type, length, value), in order. */
   attributes: Buffer;
   /** Types of every configured attribute name, `null` ones included (per-request ones of these types are left out). */
   attributeTypes: ReadonlySet<number>;
   /** Host name or IP address from `address`, without brackets; a host name is resolved at each use. */
   host: string;
-  /** UDP port from `address`; 1812 when none was given (RFC 2865 §3). */
+  /** Port from `address`; when none was given 1812 (RFC 2865 §3), or 2083 over TLS (RFC 6614 §2.1). */
   port: number;
 };
 
 /** Validates one server. Throws `TypeError` whose message starts with `label` (e.g. `RadiusStrategy: servers[1]`). */
 export function normalizeServer(input: unknown, label: string): NormalizedServer {
   const parsed = readOptions(input, SERVER_OPTIONS, label);
-  const { host, port } = parseAddress(parsed.address)!;
-  return { ...parsed, attributes: parsed.attributes.bytes, attributeTypes: parsed.attributes.named, host, port };
+  const tls = parsed.transport === 'tls';
+  check(tls || parsed.tls === undefined, `${label}.tls is set but transport is not "tls"`);
+  check(!tls || parsed.tls !== undefined, `${label}.tls is required with transport "tls" (cert and key, or psk)`);
+  const secret = parsed.secret ?? (tls ? Buffer.from(RADSEC_SECRET) : undefined);
+  check(secret, `${label}.secret must be a non-empty string or Buffer`);
+  const { host, port } = parseAddress(parsed.address, tls ? RADSEC_PORT : 1812)!;
+  return {
+    ...parsed,
+    secret,
+    tls: parsed.tls && { ...parsed.tls, servername: parsed.tls.servername ?? host },
+    attributes: parsed.attributes.bytes,
+    attributeTypes: parsed.attributes.named,
+    host,
+    port,
+  };
 }
 
 /** The client option schema: one entry per {@link RadiusClientOptions} field. */

@@ -140,3 +140,8 @@ export function warning(code: ProbeWarningCode): string {
       );
   }
 }
+
+/** The server answered Protocol-Error (RFC 7930 §4); `detail` names its Error-Cause. */
+export function protocolError(where: string, detail: string | undefined): string {
+  return `${where} answered Protocol-Error (RFC 7930${detail ? `, ${detail}` : ''}): it could not process the request (a proxy without a route for it?)`;
+}

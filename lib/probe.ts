@@ -40,7 +40,10 @@ import { Attr, Code } from './protocol/packet';
 import { buildAccessRequest, buildStatusServer } from './request';
 import * as messages from './probe-messages';
 import { resolveHost } from './resolve';
-import { Destination, ExchangeError, type DropCounts, type ExchangeResult } from './transport';
+import { ExchangeError, type DropCounts, type ExchangeResult } from './transport';
+import { TlsExchangeError } from './transport-tls';
+import { createTransport } from './transports';
+import { tlsProbeFailure, type TlsProbeFailureReason } from './tls/failure';
 
 const debug = createDebug('passport-radius:probe');
 
@@ -62,6 +65,12 @@ const debug = createDebug('passport-radius:probe');
  * - `'unexpected-reply'`: a verified reply came that does not answer an Access-Request or Status-Server,
  *   e.g. an Accounting-Response (RFC 2866): the address is the server's accounting port (1813), not its
  *   authentication port (1812).
+ * - RADIUS over TLS (`transport: 'tls'`): `'tls-unknown-ca'` (the server's certificate is not signed by a
+ *   CA in `tls.ca`), `'tls-name-mismatch'` (it does not name `tls.servername`), `'tls-expired-certificate'`,
+ *   `'tls-client-certificate-refused'` (the server did not accept this client's certificate or PSK),
+ *   `'tls-handshake-failure'` (anything else in the handshake); a refused TCP connection is `'unreachable'`.
+ *   `detail` holds Node's error code.
+ * - `'protocol-error'`: the server answered Protocol-Error (RFC 7930 §4), e.g. a proxy that cannot forward.
  */
 export type ProbeFailureReason =
   | 'dns'
@@ -70,7 +79,9 @@ export type ProbeFailureReason =
   | 'bad-secret'
   | 'missing-message-authenticator'
   | 'malformed-reply'
-  | 'unexpected-reply';
+  | 'unexpected-reply'
+  | TlsProbeFailureReason
+  | 'protocol-error';
 
 /**
  * Why a Reachable server still needs attention.
@@ -228,7 +239,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
 
   const dropped: DropCounts = {};
   let decisive: { reason: ProbeFailureReason; drop: DropReason } | undefined;
-  const destination = new Destination(ip, config.port, (reason) => {
+  const destination = createTransport(config, ip, (reason) => {
     dropped[reason] = (dropped[reason] ?? 0) + 1;
     debug('%s: dropped a reply (%s)', config.name, reason);
     const verdict = DECISIVE[reason];
@@ -314,6 +325,13 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
   const judgeError = (err: unknown): ProbeResult | undefined => {
     if (!(err instanceof ExchangeError)) throw err;
     if (decisive) return failed(method, decisive.reason, messages.decisive(decisive.drop, where), { ...dropped });
+    if (err instanceof TlsExchangeError) {
+      const tls = tlsProbeFailure(err.failure, where);
+      return failed(method, tls.reason, tls.message, { ...dropped }, err.failure.code);
+    }
+    if (err.reason === 'protocol-error') {
+      return failed(method, 'protocol-error', messages.protocolError(where, err.detail), { ...dropped }, err.detail);
+    }
     if (err.reason === 'unreachable' || err.reason === 'socket') {
       return failed(method, 'unreachable', messages.unreachable(where, err.detail ?? err.reason), { ...dropped }, err.detail);
     }

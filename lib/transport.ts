@@ -53,7 +53,7 @@ export type DropCounts = Partial<Record<DropReason, number>>;
 
 /** What one exchange needs. */
 export interface ExchangeRequest {
-  /** Builds the packet for the Identifier the transport chose; called exactly once. */
+  /** Builds the packet for the Identifier the transport chose; called once (over TLS, once per connection tried). */
   build(identifier: number): { packet: Buffer; requestAuthenticator: Buffer };
   /** The shared secret, for verifying replies. */
   secret: Buffer;
@@ -81,8 +81,9 @@ export interface ExchangeResult {
 
 /**
  * Why an exchange ended without a verified reply: `timeout` (nothing valid within `timeout` ms),
- * `unreachable` (ICMP error such as port unreachable), `socket` (another socket error), `closed`
- * ({@link Destination.close} was called).
+ * `unreachable` (ICMP error such as port unreachable; over TLS, TCP refused), `socket` (another socket
+ * error), `closed` ({@link Destination.close} was called); over TLS also `tls` (handshake or certificate,
+ * see lib/tls/failure.ts) and `protocol-error` (a Protocol-Error reply, RFC 7930 §4).
  */
 export class ExchangeError extends Error {
   /**
@@ -91,7 +92,7 @@ export class ExchangeError extends Error {
    * @param detail - the socket error code, e.g. `'ECONNREFUSED'`, when there is one.
    */
   constructor(
-    readonly reason: 'timeout' | 'unreachable' | 'socket' | 'closed',
+    readonly reason: 'timeout' | 'unreachable' | 'socket' | 'closed' | 'tls' | 'protocol-error',
     readonly dropped: DropCounts,
     readonly detail?: string,
   ) {

@@ -1,18 +1,20 @@
 /**
- * The one place where the client creates a transport for a server (CONTRACTS.md item 2): today UDP
- * (lib/transport.ts `Destination`); RadSec (RFC 6614) adds its branch here.
+ * The one place where the client creates a transport for a server (CONTRACTS.md item 2): UDP
+ * (lib/transport.ts `Destination`) or RADIUS over TLS, RadSec (RFC 6614; lib/transport-tls.ts), by the
+ * server's `transport` option.
  *
  * @internal
  */
 import type { DropReason } from './errors';
 import type { NormalizedServer } from './options';
 import { Destination, type ExchangeRequest, type ExchangeResult } from './transport';
+import { TlsDestination } from './transport-tls';
 
 /** What the client needs of a transport to one server address. */
 export interface Transport {
   /**
    * Sends a request and waits for a verified reply; rejects with `ExchangeError` (`timeout`,
-   * `unreachable`, `socket`, `closed`). Never rejects for a bad datagram: those are dropped and counted.
+   * `unreachable`, `socket`, `closed`; over TLS also `tls` and `protocol-error`). Never rejects for a bad datagram: those are dropped and counted.
    */
   exchange(request: ExchangeRequest): Promise<ExchangeResult>;
   /** Fails whatever is pending with `closed` and closes the sockets; resolves once they have closed. */
@@ -30,5 +32,17 @@ export interface Transport {
  * @param onDrop - told of every dropped datagram, by reason.
  */
 export function createTransport(server: NormalizedServer, ip: string, onDrop: (reason: DropReason) => void): Transport {
+  if (server.transport === 'tls' && server.tls) {
+    return new TlsDestination({
+      host: ip,
+      port: server.port,
+      tls: server.tls,
+      secret: server.secret,
+      requireMessageAuthenticator: server.requireMessageAuthenticator,
+      attributes: server.attributes,
+      watchdogTimeout: server.timeout,
+      onDrop,
+    });
+  }
   return new Destination(ip, server.port, onDrop);
 }

@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import { describeRequiring, findProgram, killOnExit } from './requirements';
 
 /* ------------------------------------------------------------------------ */
@@ -192,6 +193,18 @@ export async function freeUdpPort(): Promise<number> {
   throw new Error(`could not find a free UDP port: ${String(lastError)}`);
 }
 
+/** A TCP port that is currently free on 127.0.0.1. */
+export function freeTcpPort(): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePromise(port));
+    });
+  });
+}
+
 /* ------------------------------------------------------------------------ */
 /* Server                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -210,10 +223,24 @@ export interface FreeRadiusOptions {
   signStatusServer?: boolean;
   /** Clients must send Message-Authenticator in Access-Request (default true). */
   requireMessageAuthenticator?: boolean;
+  /**
+   * Also listen for RADIUS over TLS (RFC 6614) on 127.0.0.1, shared secret `radsec`, for clients with a
+   * certificate signed by `caFile` (FreeRADIUS then runs threaded: `-f -xx -l stdout`).
+   */
+  tls?: {
+    /** TCP port; default a free one. */
+    port?: number;
+    /** PEM files of the server certificate, its key and the CA trusted for clients. */
+    certFile: string;
+    keyFile: string;
+    caFile: string;
+  };
 }
 
 export interface FreeRadiusServer {
   port: number;
+  /** RADIUS over TLS port on 127.0.0.1, with the `tls` option. */
+  tlsPort?: number;
   /** '127.0.0.1:PORT' */
   address: string;
   /** '[::1]:PORT' */
@@ -270,7 +297,43 @@ async function writeConfig(dir: string, vars: Record<string, string>): Promise<v
   }
 }
 
-function configVars(dir: string, port: number, secret: string, opts: FreeRadiusOptions): Record<string, string> {
+function tlsVars(tls: FreeRadiusOptions['tls'], tlsPort: number | undefined): Record<string, string> {
+  if (!tls || tlsPort === undefined) return { TLS_LISTEN: '# no TLS listener', TLS_CLIENTS: '# no TLS clients' };
+  const listen = [
+    'listen {',
+    '\ttype = auth',
+    '\tipaddr = 127.0.0.1',
+    `\tport = ${tlsPort}`,
+    '\tproto = tcp',
+    '\tclients = radsec',
+    '\tlimit {',
+    '\t\tmax_connections = 1000',
+    '\t\tlifetime = 0',
+    '\t\tidle_timeout = 0',
+    '\t}',
+    '\ttls {',
+    `\t\tprivate_key_file = ${tls.keyFile}`,
+    `\t\tcertificate_file = ${tls.certFile}`,
+    `\t\tca_file = ${tls.caFile}`,
+    '\t\ttls_min_version = "1.2"',
+    '\t\ttls_max_version = "1.3"',
+    '\t\trequire_client_cert = yes',
+    '\t\tcipher_list = "DEFAULT"',
+    '\t\tcache {',
+    '\t\t\tenable = no',
+    '\t\t}',
+    '\t\tverify {',
+    '\t\t}',
+    '\t}',
+    '}',
+  ].join('\n\t');
+  // FreeRADIUS counts a closed connection until its event loop reaps it, and allows a client 16 by default.
+  const clients = ['clients radsec {', '\tclient tls4 {', '\t\tipaddr = 127.0.0.1', '\t\tproto = tls', '\t\tsecret = radsec',
+    '\t\tlimit {', '\t\t\tmax_connections = 1000', '\t\t\tlifetime = 0', '\t\t\tidle_timeout = 0', '\t\t}', '\t}', '}'].join('\n');
+  return { TLS_LISTEN: listen, TLS_CLIENTS: clients };
+}
+
+function configVars(dir: string, port: number, secret: string, opts: FreeRadiusOptions, tlsPort?: number): Record<string, string> {
   const sign = opts.signReplies ?? true;
   const status = opts.statusServer ?? false;
   const requireMa = opts.requireMessageAuthenticator ?? true;
@@ -296,6 +359,7 @@ function configVars(dir: string, port: number, secret: string, opts: FreeRadiusO
     STATUS_SECTION: statusSection,
     DICTDIR: DICT_DIR,
     LIBDIR: LIB_DIR,
+    ...tlsVars(opts.tls, tlsPort),
   };
 }
 
@@ -326,13 +390,18 @@ export class FreeRadiusStartError extends Error {
  * {@link FreeRadiusStartError} holding its output. `dir` is removed by `stop()`. Shared by the tests and
  * `npm run radius` (scripts/radius.ts).
  */
-export async function runFreeRadius(dir: string, options: { name?: string; startTimeoutMs?: number } = {}): Promise<FreeRadiusProcess> {
+export async function runFreeRadius(
+  dir: string,
+  options: { name?: string; startTimeoutMs?: number; threaded?: boolean } = {},
+): Promise<FreeRadiusProcess> {
   const bin = FREERADIUS_BIN;
   if (!bin) {
     await rm(dir, { recursive: true, force: true });
     throw new FreeRadiusStartError('freeradius is not installed (no freeradius/radiusd binary found)', false);
   }
-  const child = spawn(bin, ['-X', '-d', dir, '-n', options.name ?? 'radiusd'], {
+  // 3.2 runs a TLS listener only with threads; -X (no threads) refuses it.
+  const mode = options.threaded ? ['-f', '-xx', '-l', 'stdout'] : ['-X'];
+  const child = spawn(bin, [...mode, '-d', dir, '-n', options.name ?? 'radiusd'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LC_ALL: 'C' },
   });
@@ -437,9 +506,10 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
   if (!FREERADIUS_BIN) throw new Error('freeradius is not installed (no freeradius/radiusd binary found)');
 
   const port = await freeUdpPort();
+  const tlsPort = opts.tls ? (opts.tls.port ?? (await freeTcpPort())) : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'passport-radius-freeradius-'));
   try {
-    await writeConfig(dir, configVars(dir, port, secret, opts));
+    await writeConfig(dir, configVars(dir, port, secret, opts, tlsPort));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -447,7 +517,7 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
 
   let running: FreeRadiusProcess;
   try {
-    running = await runFreeRadius(dir);
+    running = await runFreeRadius(dir, { threaded: opts.tls !== undefined });
   } catch (err) {
     if (err instanceof FreeRadiusStartError) return { retry: err.addressInUse, error: err };
     throw err;
@@ -457,6 +527,7 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
     retry: false,
     server: {
       port,
+      ...(tlsPort !== undefined ? { tlsPort } : {}),
       address: `127.0.0.1:${port}`,
       address6: `[::1]:${port}`,
       secret,

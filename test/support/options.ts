@@ -14,4 +14,8 @@ export const SERVER_OPTION_SAMPLES: Record<string, unknown> = {
   retries: 1,
   requireMessageAuthenticator: true,
   final: true,
+  // RADIUS over TLS needs certificates made at run time: test/radsec.freeradius.test.ts proves that
+  // `transport: 'tls'` and `tls` reach the CLI through --config (with certificate files).
+  transport: 'udp',
+  tls: undefined,
 };

@@ -1,0 +1,208 @@
+/**
+ * RADIUS over TLS (RadSec, RFC 6614) against FreeRADIUS 3.2 with a TLS listener: PAP, CHAP and the
+ * two-factor flow through RadiusStrategy; why a TLS server fails (wrong CA, wrong name, expired
+ * certificate, refused client) in probe() and in the sign-in error; failover when the server dies and
+ * its return after a restart.
+ */
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { probe, RadiusClient, RadiusTimeoutError, type RadiusServerOptions } from '../lib';
+import { buildApp, closeAll } from './support/app';
+import { describeFreeRadius, freeTcpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { makePki, type Pki } from './support/tls';
+
+const NAS = { 'NAS-Identifier': 'radsec-test' };
+
+describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
+  let pki: Pki;
+  let fr: FreeRadiusServer;
+  let expired: FreeRadiusServer;
+
+  const tlsServer = (extra: Partial<RadiusServerOptions> = {}, tls: Partial<NonNullable<RadiusServerOptions['tls']>> = {}): RadiusServerOptions => ({
+    name: 'radsec',
+    address: `127.0.0.1:${fr.tlsPort}`,
+    transport: 'tls',
+    tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, ...tls },
+    attributes: NAS,
+    timeout: 3000,
+    ...extra,
+  });
+
+  before(async function () {
+    this.timeout(60000);
+    pki = await makePki();
+    const tls = { certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile };
+    [fr, expired] = await Promise.all([
+      startFreeRadius({ statusServer: true, tls }),
+      startFreeRadius({ tls: { ...tls, certFile: pki.expired.certFile, keyFile: pki.expired.keyFile } }),
+    ]);
+  });
+  afterEach(closeAll);
+  after(async () => {
+    await Promise.all([fr?.stop(), expired?.stop()]);
+    await pki?.remove();
+  });
+
+  describe('sign-in through RadiusStrategy', () => {
+    it('signs in with PAP over TLS, the server seeing a TLS request with the password', async () => {
+      const { app } = buildApp({ servers: [tlsServer()] });
+      const mark = fr.output().length;
+      const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.user.username, 'alice');
+      const seen = fr.output().slice(mark);
+      assert.match(seen, /\(TLS\)/);
+      assert.match(seen, new RegExp(`Received Access-Request Id \\d+ from 127\\.0\\.0\\.1:\\d+ to 127\\.0\\.0\\.1:${fr.tlsPort}`));
+      assert.match(seen, /User-Password = "alice-password"/);
+    });
+
+    it('turns a wrong password away with 401', async () => {
+      const { app } = buildApp({ servers: [tlsServer()] });
+      const res = await request(app).post('/login').type('form').send({ username: 'alice', password: 'wrong' });
+      assert.equal(res.status, 401);
+    });
+
+    it('signs in with CHAP over TLS', async () => {
+      const { app } = buildApp({ servers: [tlsServer({ protocol: 'chap' })] });
+      const mark = fr.output().length;
+      const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.match(fr.output().slice(mark), /CHAP-Password = 0x/);
+    });
+
+    it('goes through the two-factor Access-Challenge flow over TLS, the code sent with the State', async () => {
+      const built = buildApp({ servers: [tlsServer()], challengeURL: '/login/challenge' });
+      const agent = request.agent(built.app);
+      await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
+      const mark = fr.output().length;
+      const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.user.username, 'carol');
+      assert.match(fr.output().slice(mark), /State = 0x00ff80fe0d0a2200c3/);
+    });
+
+    it('carries many concurrent sign-ins on one connection', async () => {
+      const client = new RadiusClient({ servers: [tlsServer()] });
+      try {
+        const mark = fr.output().length;
+        const results = await Promise.all(Array.from({ length: 40 }, () => client.authenticate({ username: 'alice', password: USERS.alice.password })));
+        assert.ok(results.every((r) => r.type === 'accept'));
+        const ports = new Set([...fr.output().slice(mark).matchAll(/Received Access-Request Id \d+ from 127\.0\.0\.1:(\d+)/g)].map((m) => m[1]));
+        assert.equal(ports.size, 1, `requests came from ${ports.size} connections`);
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  describe('why a TLS server fails', () => {
+    const cases: Array<{ what: string; server: () => RadiusServerOptions; probeReason: string; attemptDetail: RegExp }> = [
+      {
+        what: 'a wrong CA',
+        server: () => tlsServer({}, { ca: pki.otherCa.cert }),
+        probeReason: 'tls-unknown-ca',
+        attemptDetail: /^unknown-ca \(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE\)/,
+      },
+      {
+        what: 'a wrong server name',
+        server: () => tlsServer({}, { servername: 'radius.example.org' }),
+        probeReason: 'tls-name-mismatch',
+        attemptDetail: /^name-mismatch \(ERR_TLS_CERT_ALTNAME_INVALID\)/,
+      },
+      {
+        what: 'an expired server certificate',
+        server: () => tlsServer({ address: `127.0.0.1:${expired.tlsPort}` }),
+        probeReason: 'tls-expired-certificate',
+        attemptDetail: /^expired-certificate \(CERT_HAS_EXPIRED\)/,
+      },
+      {
+        what: 'a client certificate the server does not trust',
+        server: () => tlsServer({}, { cert: pki.foreignClient.cert, key: pki.foreignClient.key }),
+        probeReason: 'tls-client-certificate-refused',
+        attemptDetail: /^client-certificate-refused/,
+      },
+      {
+        what: 'no client certificate (PSK only, which the server does not take)',
+        server: () => {
+          const s = tlsServer();
+          return { ...s, tls: { ca: pki.ca.cert, psk: { identity: 'console', key: 'a'.repeat(32) } } };
+        },
+        probeReason: 'tls-client-certificate-refused',
+        attemptDetail: /^client-certificate-refused/,
+      },
+    ];
+    for (const c of cases) {
+      it(`says so for ${c.what}, in probe() and in the sign-in error`, async () => {
+        const mark = fr.output().length;
+        const result = await probe(c.server());
+        assert.equal(result.status, 'failed');
+        assert.equal(result.reason, c.probeReason, result.message);
+        const { app } = buildApp({ servers: [c.server()] });
+        const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
+        assert.equal(res.status, 500);
+        assert.equal(res.body.name, 'RadiusTimeoutError');
+        assert.match(res.body.error, /TLS connection failed/);
+        const client = new RadiusClient({ servers: [c.server()] });
+        try {
+          await assert.rejects(client.authenticate({ username: 'alice', password: USERS.alice.password }), (err: unknown) => {
+            assert.ok(err instanceof RadiusTimeoutError);
+            assert.equal(err.attempts[0]!.reason, 'tls');
+            assert.match(err.attempts[0]!.detail ?? '', c.attemptDetail);
+            return true;
+          });
+        } finally {
+          await client.close();
+        }
+        assert.doesNotMatch(fr.output().slice(mark), /Received Access-Request/);
+      });
+    }
+
+    it('says a closed port refuses the connection', async () => {
+      const port = await freeTcpPort();
+      const result = await probe(tlsServer({ address: `127.0.0.1:${port}` }));
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, 'unreachable');
+      assert.equal(result.detail, 'ECONNREFUSED');
+      assert.match(result.message, /TCP 2083/);
+    });
+
+    it('probes a working server as reachable through Status-Server over TLS', async () => {
+      const result = await probe(tlsServer());
+      assert.equal(result.status, 'reachable', result.message);
+      assert.equal(result.method, 'status-server');
+    });
+  });
+
+  describe('a TLS server that dies and comes back', () => {
+    it('fails over to the next server, and is used again after a restart without a process restart', async function () {
+      this.timeout(60000);
+      const tlsPort = await freeTcpPort();
+      const tls = { port: tlsPort, certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile };
+      let a = await startFreeRadius({ tls });
+      const client = new RadiusClient({
+        holdDown: 0,
+        servers: [tlsServer({ name: 'a', address: `127.0.0.1:${tlsPort}` }), tlsServer({ name: 'b' })],
+      });
+      try {
+        const first = await client.authenticate({ username: 'alice', password: USERS.alice.password });
+        assert.equal(first.server, 'a');
+        await a.stop();
+        const during = await client.authenticate({ username: 'alice', password: USERS.alice.password });
+        assert.equal(during.type, 'accept');
+        assert.equal(during.server, 'b');
+        a = await startFreeRadius({ tls });
+        // Reconnects wait out a back-off (1 s, jittered): until then the next server answers.
+        let back: string | undefined;
+        for (let i = 0; i < 40 && back !== 'a'; i++) {
+          back = (await client.authenticate({ username: 'alice', password: USERS.alice.password })).server;
+          if (back !== 'a') await new Promise((r) => setTimeout(r, 250));
+        }
+        assert.equal(back, 'a');
+        assert.equal(client.servers()[0]!.state, 'up');
+      } finally {
+        await client.close();
+        await a.stop();
+      }
+    });
+  });
+});

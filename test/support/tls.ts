@@ -1,0 +1,203 @@
+/**
+ * Test helpers for RADIUS over TLS: certificates made with `openssl` for each run, a free TCP port, and
+ * radsecproxy (a second RadSec implementation) started in the foreground on loopback.
+ *
+ *   const pki = await makePki();            // CA, server, client, expired, other CA…
+ *   const proxy = await startRadsecproxy({ pki, upstream: freeradius });
+ *   await proxy.stop(); await pki.remove();
+ */
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { freeTcpPort } from './freeradius';
+import { describeRequiring, findProgram, killOnExit } from './requirements';
+
+const run = promisify(execFile);
+
+/** A certificate (or CA) with its key: PEM bytes and the files they are in. */
+export interface Issued {
+  cert: Buffer;
+  key: Buffer;
+  certFile: string;
+  keyFile: string;
+}
+
+/** Everything a TLS test needs, made fresh in a temp directory. */
+export interface Pki {
+  dir: string;
+  /** The CA that signs the servers and the client. */
+  ca: Issued;
+  /** Another CA: trusting it instead is "a wrong CA"; a client it signs is refused. */
+  otherCa: Issued;
+  /** Server certificate, subject alternative names IP 127.0.0.1, IP ::1, DNS localhost. */
+  server: Issued;
+  /** The same names, expired yesterday. */
+  expired: Issued;
+  /** Client certificate signed by `ca`. */
+  client: Issued;
+  /** Client certificate signed by `otherCa`. */
+  foreignClient: Issued;
+  /** Removes the directory. */
+  remove(): Promise<void>;
+}
+
+const EXTENSIONS = `[server]
+basicConstraints=CA:FALSE
+keyUsage=digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost
+[client]
+basicConstraints=CA:FALSE
+keyUsage=digitalSignature,keyEncipherment
+extendedKeyUsage=clientAuth
+`;
+
+export const OPENSSL_BIN: string | undefined = findProgram('OPENSSL_BIN', ['openssl']);
+export const RADSECPROXY_BIN: string | undefined = findProgram('RADSECPROXY_BIN', ['radsecproxy'], ['/usr/sbin', '/usr/local/sbin']);
+
+async function openssl(dir: string, args: string[]): Promise<void> {
+  await run(OPENSSL_BIN ?? 'openssl', args, { cwd: dir });
+}
+
+async function load(dir: string, name: string): Promise<Issued> {
+  const certFile = join(dir, `${name}.pem`);
+  const keyFile = join(dir, `${name}.key`);
+  return { cert: await readFile(certFile), key: await readFile(keyFile), certFile, keyFile };
+}
+
+/** Makes the CAs and certificates (EC P-256) with openssl. */
+export async function makePki(): Promise<Pki> {
+  const dir = await mkdtemp(join(tmpdir(), 'passport-radius-pki-'));
+  await writeFile(join(dir, 'ext.cnf'), EXTENSIONS);
+  const newKey = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+  for (const [name, cn] of [['ca', 'passport-radius test CA'], ['other-ca', 'some other CA']] as const) {
+    await openssl(dir, ['req', '-x509', ...newKey, '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '2', '-subj', `/CN=${cn}`,
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+  }
+  const issue = async (name: string, cn: string, ca: string, ext: 'server' | 'client', days: string): Promise<void> => {
+    await openssl(dir, ['req', ...newKey, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${cn}`]);
+    await openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.pem`, '-CAkey', `${ca}.key`, '-CAcreateserial',
+      '-out', `${name}.pem`, '-days', days, '-extfile', 'ext.cnf', '-extensions', ext]);
+  };
+  await issue('server', 'localhost', 'ca', 'server', '2');
+  // -days -1: valid until a day ago (openssl 3.0 has no -not_before).
+  await issue('expired', 'localhost', 'ca', 'server', '-1');
+  await issue('client', 'passport-radius test client', 'ca', 'client', '2');
+  await issue('foreign-client', 'foreign client', 'other-ca', 'client', '2');
+  return {
+    dir,
+    ca: await load(dir, 'ca'),
+    otherCa: await load(dir, 'other-ca'),
+    server: await load(dir, 'server'),
+    expired: await load(dir, 'expired'),
+    client: await load(dir, 'client'),
+    foreignClient: await load(dir, 'foreign-client'),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A running radsecproxy. */
+export interface Radsecproxy {
+  /** TLS port on 127.0.0.1. */
+  port: number;
+  address: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts radsecproxy in the foreground: RadSec (TLS) on a free port of 127.0.0.1 with `pki.server`,
+ * clients must present a certificate signed by `pki.ca`; every request goes to `upstream` over UDP.
+ */
+export async function startRadsecproxy(opts: { pki: Pki; upstreamPort: number; upstreamSecret: string }): Promise<Radsecproxy> {
+  if (!RADSECPROXY_BIN) throw new Error('radsecproxy is not installed');
+  const port = await freeTcpPort();
+  const dir = await mkdtemp(join(tmpdir(), 'passport-radius-radsecproxy-'));
+  const { pki } = opts;
+  const conf = [
+    `ListenTLS 127.0.0.1:${port}`,
+    `tls default {`,
+    `\tCACertificateFile ${pki.ca.certFile}`,
+    `\tCertificateFile ${pki.server.certFile}`,
+    `\tCertificateKeyFile ${pki.server.keyFile}`,
+    '}',
+    'client passport-radius {',
+    '\thost 127.0.0.1',
+    '\ttype tls',
+    '\ttls default',
+    '\tsecret radsec',
+    '}',
+    'server freeradius {',
+    '\thost 127.0.0.1',
+    `\tport ${opts.upstreamPort}`,
+    '\ttype udp',
+    `\tsecret ${opts.upstreamSecret}`,
+    '}',
+    'realm * {',
+    '\tserver freeradius',
+    '}',
+    '',
+  ].join('\n');
+  await writeFile(join(dir, 'radsecproxy.conf'), conf, { mode: 0o600 });
+  const child = spawn(RADSECPROXY_BIN, ['-f', '-d', '4', '-c', join(dir, 'radsecproxy.conf'), '-i', join(dir, 'pid')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  killOnExit(child);
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  // Ready once the TLS port accepts connections.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`radsecproxy exited:\n${out}`);
+    }
+    if (await accepts(port)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`radsecproxy did not listen on ${port}:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { port, address: `127.0.0.1:${port}`, output: () => out, stop };
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** describe() for suites that need radsecproxy (REQUIRE_RADSECPROXY=1 makes a missing one an error). */
+export function describeRadsecproxy(title: string, fn: (this: Mocha.Suite) => void): void {
+  describeRequiring(
+    {
+      available: RADSECPROXY_BIN !== undefined && OPENSSL_BIN !== undefined,
+      what: 'radsecproxy',
+      requireVar: 'REQUIRE_RADSECPROXY',
+      install: 'install the radsecproxy and openssl packages or set RADSECPROXY_BIN',
+      skipping: 'the RADIUS over TLS tests through radsecproxy',
+    },
+    title,
+    fn,
+  );
+}
