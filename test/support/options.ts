@@ -14,8 +14,8 @@ export const SERVER_OPTION_SAMPLES: Record<string, unknown> = {
   retries: 1,
   requireMessageAuthenticator: true,
   final: true,
-  // RADIUS over TLS needs certificates made at run time: test/radsec.freeradius.test.ts proves that
-  // `transport: 'tls'` and `tls` reach the CLI through --config (with certificate files).
-  transport: 'udp',
-  tls: undefined,
+  // RADIUS over TLS with a PSK (no certificate files needed). The FreeRADIUS test of every option runs
+  // over UDP instead; test/radsec.freeradius.test.ts signs in over TLS through --config.
+  transport: 'tls',
+  tls: { psk: { identity: 'every-option', key: '00112233445566778899aabbccddeeff' } },
 };
