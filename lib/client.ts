@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { RadiusClosedError, RadiusConfigError, RadiusTimeoutError, type DropReason, type ServerAttempt } from './errors';
+import { configurationWarnings, type RadiusWarning } from './warnings';
 import { normalizeClientOptions, type RadiusClientOptions } from './options';
 import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
@@ -44,6 +45,11 @@ export interface RadiusClientEvents {
   'server-up': [{ server: string }];
   /** A datagram was dropped (RFC 2865 §3 "silently discarded"). */
   dropped: [{ server: string; reason: DropReason }];
+  /**
+   * A server's configuration is weak (e.g. a shared secret of 12 octets or less). Emitted on the next tick
+   * after construction, so listeners added right after `new` see it; also in {@link RadiusClient.warnings}.
+   */
+  warning: [RadiusWarning];
 }
 
 /** Arguments of {@link RadiusClient.authenticate}. */
@@ -116,6 +122,22 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       'server-down': (payload) => this.emit('server-down', payload),
       'server-up': (payload) => this.emit('server-up', payload),
     });
+    this.warnings = configurationWarnings(normalized.servers);
+    if (this.warnings.length > 0) {
+      for (const w of this.warnings) debug('warning: %s', w.message);
+      // On the next tick: nobody can listen yet while the constructor runs.
+      process.nextTick(() => {
+        for (const w of this.warnings) this.emit('warning', w);
+      });
+    }
+  }
+
+  /** Weaknesses found in the configuration at construction (also emitted as `'warning'` events). */
+  readonly warnings: readonly RadiusWarning[];
+
+  /** Whether the named server may be sent an empty challenge response (its `allowEmptyResponse`); false for an unknown name. */
+  allowsEmptyResponse(server: string): boolean {
+    return this.pool.names.includes(server) && this.pool.get(server).config.allowEmptyResponse;
   }
 
   /** Names of the configured servers, in configured order. */
@@ -160,7 +182,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       if (lastReject && lastResort.has(runtime)) break;
       try {
         const { config } = runtime;
-        const result = await this.send(runtime, request.username, { server: config, username, password, chap: config.protocol === 'chap', extra });
+        const bytes = config.passwordEncoding === 'latin1' ? latin1(request.password, 'password') : password;
+        const result = await this.send(runtime, request.username, { server: config, username, password: bytes, chap: config.protocol === 'chap', extra });
         if (result.type !== 'reject') return result;
         lastReject = result;
         const next = this.pool.next(choice, i, true);
@@ -196,7 +219,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     const extra = extraAttributes(request.attributes, where);
     this.assertOpen();
     const runtime = this.pool.get(request.server);
-    const response = Buffer.from(request.response, 'utf8');
+    const response = runtime.config.passwordEncoding === 'latin1' ? latin1(request.response, 'challenge response') : Buffer.from(request.response, 'utf8');
     if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
     if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {
       throw new RadiusConfigError('The State must be 1 to 253 bytes');
@@ -394,4 +417,14 @@ class AttemptFailure extends Error {
   constructor(readonly attempt: ServerAttempt) {
     super(attempt.reason);
   }
+}
+
+/**
+ * `text` as Latin-1 bytes (`passwordEncoding: 'latin1'`). A character outside Latin-1 would be sent as
+ * another byte (Node keeps the low 8 bits), so two different passwords could match: refused instead.
+ */
+function latin1(text: string, what: string): Buffer {
+  // eslint-disable-next-line no-control-regex
+  if (/[^\u0000-\u00ff]/.test(text)) throw new RadiusConfigError(`The ${what} has characters that Latin-1 (passwordEncoding) cannot carry`);
+  return Buffer.from(text, 'latin1');
 }

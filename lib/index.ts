@@ -43,6 +43,8 @@ export type {
   ProbeWarning,
   ProbeWarningCode,
 } from './probe';
+export type { RadiusWarning, RadiusWarningCode } from './warnings';
+export type { RequestAttributes, RequestAttributesFunction } from './request-attributes';
 export type { RadiusProfile } from './profile';
 export { getChallenge, MemoryChallengeClaims } from './challenge';
 export type { ChallengeClaims, ChallengeInfo, PendingChallenge } from './challenge';

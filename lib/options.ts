@@ -67,6 +67,19 @@ export interface RadiusServerOptions {
    * Default `false`.
    */
   final?: boolean;
+  /**
+   * How the password (and a challenge response) becomes bytes before PAP hiding or CHAP hashing: `'utf8'`,
+   * or `'latin1'` for servers that compare Latin-1 bytes (Microsoft NPS compares in the Windows code page).
+   * With `'latin1'`, a password holding a character outside Latin-1 is refused (`RadiusConfigError`) rather
+   * than sent altered. Default `'utf8'`.
+   */
+  passwordEncoding?: 'utf8' | 'latin1';
+  /**
+   * Let an empty challenge response be sent to this server. Some two-factor servers invite it: an empty
+   * answer to FortiAuthenticator's Access-Challenge sends a push; privacyIDEA polls a push token with one.
+   * Otherwise an empty code is refused before any packet is sent (`fail` 400). Default `false`.
+   */
+  allowEmptyResponse?: boolean;
 }
 
 /** Options of {@link RadiusClient}. */
@@ -300,6 +313,14 @@ export const SERVER_OPTIONS = {
       return value === undefined ? undefined : normalizeTls(value, label);
     },
   },
+  passwordEncoding: {
+    parse(value: unknown, label: string): 'utf8' | 'latin1' {
+      const encoding = value ?? 'utf8';
+      check(encoding === 'utf8' || encoding === 'latin1', `${label} must be "utf8" or "latin1"`);
+      return encoding;
+    },
+  },
+  allowEmptyResponse: booleanOption(false),
 } satisfies { [K in keyof Required<RadiusServerOptions>]: OptionSpec<unknown> };
 
 /** Names of every server option, in schema order (the CLI's `--config` accepts exactly these, plus its secret sources). */

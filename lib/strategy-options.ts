@@ -5,6 +5,7 @@
  */
 import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type OptionSpec, type Parsed } from './options';
 import type { ChallengeClaims } from './challenge';
+import type { RequestAttributesFunction } from './request-attributes';
 import type { RadiusStrategyOptionsBase, RadiusStrategyOptionsWithRequest } from './strategy';
 
 function text(fallback: string): OptionSpec<string> {
@@ -88,6 +89,12 @@ export const STRATEGY_OPTIONS = {
     },
   },
   applySessionTimeout: booleanOption(false),
+  requestAttributes: {
+    parse(value: unknown, label: string): RequestAttributesFunction | undefined {
+      check(value === undefined || typeof value === 'function', `${label} must be a function (req, username) => attributes`);
+      return value as RequestAttributesFunction | undefined;
+    },
+  },
   passReqToCallback: booleanOption(false),
 } satisfies {
   [K in Exclude<keyof Required<RadiusStrategyOptionsWithRequest>, keyof typeof CLIENT_OPTIONS>]: OptionSpec<unknown>;

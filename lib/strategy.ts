@@ -6,12 +6,13 @@
 import type { Request } from 'express';
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import createDebug from 'debug';
-import { ChallengeStore, MemoryChallengeClaims, type ChallengeClaims } from './challenge';
+import { ChallengeStore, MemoryChallengeClaims, readPending, type ChallengeClaims, type SessionLike } from './challenge';
 import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
 import { RadiusConfigError } from './errors';
 import { optionsFromEnv } from './env';
 import type { RadiusClientOptions } from './options';
 import { normalizeStrategyOptions } from './strategy-options';
+import { requestAttributesFor, type RequestAttributesFunction } from './request-attributes';
 import { buildProfile, type RadiusProfile } from './profile';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 
@@ -60,6 +61,14 @@ export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
    * `passport.authenticate('radius', { servers })` overrides it per route.
    */
   selectServers?: (req: Request, username: string) => readonly string[] | Promise<readonly string[]>;
+  /**
+   * Attributes to add to this sign-in's Access-Requests (sync or async), by dictionary name, e.g.
+   * `(req) => ({ 'Called-Station-Id': req.hostname })`. Every Access-Request (the password and each
+   * challenge response) already carries Calling-Station-Id = `req.ip` (so Express's `trust proxy` setting
+   * decides which address counts) and NAS-Port-Type = Virtual; a name returned here replaces that default,
+   * and a server that configures a name (or sets it to `null`) keeps its own. Default: the two defaults only.
+   */
+  requestAttributes?: RequestAttributesFunction;
   /**
    * When the Access-Accept carries a Session-Timeout (RFC 2865 §5.27) above 0, make the signed-in
    * session's cookie live that many seconds: `req.session.cookie.maxAge` is set once `req.logIn` has
@@ -169,6 +178,8 @@ export class RadiusStrategy extends PassportStrategy {
   private readonly codeField: string;
   private readonly challengeURL: string | undefined;
   private readonly selectServers: RadiusStrategyOptionsBase['selectServers'];
+  private readonly requestAttributes: RequestAttributesFunction | undefined;
+  private readonly sessionKey: string;
   /** The pending Access-Challenge's home: issue, take, discard. */
   private readonly challenges: ChallengeStore;
   private readonly applySessionTimeout: boolean;
@@ -216,6 +227,8 @@ export class RadiusStrategy extends PassportStrategy {
     this.challengeURL = o.challengeURL;
     this.passReqToCallback = o.passReqToCallback;
     this.selectServers = o.selectServers;
+    this.requestAttributes = o.requestAttributes;
+    this.sessionKey = o.sessionKey;
     this.applySessionTimeout = o.applySessionTimeout;
     this.verify = verify;
     this.client = new RadiusClient(clientOptions as unknown as RadiusClientOptions, 'RadiusStrategy');
@@ -252,11 +265,13 @@ export class RadiusStrategy extends PassportStrategy {
       if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Password is too long' }, 400);
       const servers = await this.chooseServers(req, username, options);
       if (servers.length === 0) return this.fail({ message: 'RADIUS sign-in is not enabled for this account' }, 401);
-      const result = await this.client.authenticate({ username, password, servers });
+      const attributes = await requestAttributesFor(req, username, this.requestAttributes);
+      const result = await this.client.authenticate({ username, password, servers, attributes });
       return this.conclude(req, result, username, 0);
     }
 
-    if (code !== undefined && code !== '') {
+    // An empty code is a response only where the issuing server invites one (allowEmptyResponse).
+    if (code !== undefined && (code !== '' || this.emptyResponseInvited(req))) {
       // Checked before the challenge is taken: a code that cannot be sent does not spend it.
       if (Buffer.byteLength(code, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Code is too long' }, 400);
       const taken = await this.challenges.take(req);
@@ -265,7 +280,9 @@ export class RadiusStrategy extends PassportStrategy {
         return this.fail({ message: 'No pending RADIUS challenge' }, 403);
       }
       const pending = taken.challenge;
+      const attributes = await requestAttributesFor(req, pending.username, this.requestAttributes);
       const result = await this.client.respond({
+        attributes,
         server: pending.server,
         username: pending.username,
         response: code,
@@ -275,6 +292,12 @@ export class RadiusStrategy extends PassportStrategy {
     }
 
     return this.fail({ message: 'Missing credentials' }, 400);
+  }
+
+  /** True when a challenge is pending from a server configured with `allowEmptyResponse`. */
+  private emptyResponseInvited(req: Request): boolean {
+    const pending = readPending((req as { session?: unknown }).session as SessionLike | undefined, this.sessionKey);
+    return pending !== undefined && this.client.allowsEmptyResponse(pending.server);
   }
 
   private async chooseServers(req: Request, username: string, options: RadiusAuthenticateOptions): Promise<readonly string[]> {

@@ -36,15 +36,19 @@ async function app(handler: RadiusHandler, extra: Partial<RadiusServerOptions> =
     challengeURL: '/login/challenge',
     servers: [{ name: 'vendor', address: server.address, secret: SECRET, attributes: { 'NAS-Identifier': 'console' }, timeout: 3000, retries: 8, ...extra }],
   });
+  express.set('trust proxy', 'loopback');
   return { agent: request.agent(express), server };
 }
 
+/** The user's browser address as the app sees it behind its (trusted, loopback) proxy. */
+const BROWSER_IP = '203.0.113.50';
+
 async function signIn(agent: TestAgent, username: string, password: string): Promise<request.Response> {
-  return agent.post('/login').type('form').send({ username, password });
+  return agent.post('/login').set('X-Forwarded-For', BROWSER_IP).type('form').send({ username, password });
 }
 
 async function answer(agent: TestAgent, code: string): Promise<request.Response> {
-  return agent.post('/login/challenge').type('form').send({ code });
+  return agent.post('/login/challenge').set('X-Forwarded-For', BROWSER_IP).type('form').send({ code });
 }
 
 async function pending(agent: TestAgent): Promise<{ prompt: string; echo: boolean; state?: string; round: number } | undefined> {
@@ -102,6 +106,20 @@ describe('Vendor profiles through RadiusStrategy', function () {
       assert.equal(nps.pushCount(), 0);
     });
 
+    it('compares Latin-1 passwords: a server entry with passwordEncoding latin1 signs in, utf8 does not', async () => {
+      const latin = { erna: { password: 'Grüße-Müller', method: 'push' as const } };
+      const utf8 = await app(new NpsMfaProfile({ pushDelayMs: 10, users: latin }));
+      assert.equal((await signIn(utf8.agent, 'erna', 'Grüße-Müller')).status, 401);
+      const nps = new NpsMfaProfile({ pushDelayMs: 10, users: latin });
+      const latin1 = await app(nps, { passwordEncoding: 'latin1' });
+      assert.equal((await signIn(latin1.agent, 'erna', 'Grüße-Müller')).status, 200);
+      assert.equal(latin1.server.received[0]!.password, Buffer.from('Grüße-Müller', 'latin1').toString('utf8'), 'Latin-1 bytes on the wire');
+      assert.equal(nps.pushCount('erna'), 1);
+      const res = await signIn(latin1.agent, 'erna', 'Grüße-Müller-€');
+      assert.equal(res.status, 500, 'a character outside Latin-1 is refused, never sent altered');
+      assert.equal(latin1.server.received.length, 1);
+    });
+
     it('turns a wrong OTP away with 401', async () => {
       const { agent } = await app(new NpsMfaProfile({ users }));
       assert.equal((await signIn(agent, 'bob', 'bob-pw')).status, 303);
@@ -118,7 +136,7 @@ describe('Vendor profiles through RadiusStrategy', function () {
       const { agent } = await app(duo);
       assert.equal((await signIn(agent, 'alice', 'alice-pw')).status, 200);
       assert.equal(duo.pushCount('alice'), 1);
-      assert.equal(duo.pushLog[0]!.clientIp, undefined, 'no Calling-Station-Id yet: see the per-request attributes tests');
+      assert.equal(duo.pushLog[0]!.clientIp, BROWSER_IP, 'Duo reads the user\'s IP from Calling-Station-Id');
     });
 
     it('auto: "password,phone" calls instead of pushing, "password,<passcode>" needs no device, a wrong passcode is refused', async () => {
@@ -252,10 +270,11 @@ describe('Vendor profiles through RadiusStrategy', function () {
   describe('privacyIDEA', () => {
     it('puts the transaction id in the State and signs in with the OTP', async () => {
       const pi = new PrivacyIdeaProfile({ users: { alice: { pin: 'alice-pin', otp: '287082' } } });
-      const { agent } = await app(pi);
+      const { agent, server } = await app(pi);
       assert.equal((await signIn(agent, 'alice', 'alice-pin')).status, 303);
       const state = Buffer.from((await pending(agent))!.state!, 'base64').toString('ascii');
       assert.match(state, /^\d{20}$/);
+      assert.equal(server.received[0]!.attributes.find((a) => a.type === 61)?.value.readUInt32BE(0), 5, 'NAS-Port-Type = Virtual');
       assert.deepEqual(pi.transactions, [state]);
       assert.equal((await answer(agent, '287082')).status, 200);
     });
@@ -275,9 +294,56 @@ describe('Vendor profiles through RadiusStrategy', function () {
       assert.equal((await answer(agent, '287082')).status, 200);
       assert.equal(pi.pushCount('alice'), 1);
     });
+
+    it('polls a push with an empty response: pending asks again, approved signs in; one push in all', async () => {
+      const pi = new PrivacyIdeaProfile({ pushDelayMs: null, users: { alice: { pin: 'alice-pin', push: true } } });
+      const { agent } = await app(pi, { allowEmptyResponse: true });
+      assert.equal((await signIn(agent, 'alice', 'alice-pin')).status, 303);
+      const id = Buffer.from((await pending(agent))!.state!, 'base64').toString('ascii');
+      assert.equal((await answer(agent, '')).status, 303, 'not yet approved: the same challenge again');
+      assert.equal(Buffer.from((await pending(agent))!.state!, 'base64').toString('ascii'), id, 'same transaction id');
+      assert.equal(pi.approve('alice'), 1);
+      assert.equal((await answer(agent, '')).status, 200);
+      assert.equal(pi.pushCount('alice'), 1);
+    });
+
+    it('without allowEmptyResponse an empty poll is refused with 400 before anything is sent', async () => {
+      const pi = new PrivacyIdeaProfile({ pushDelayMs: 10, users: { alice: { pin: 'alice-pin', push: true } } });
+      const { agent, server } = await app(pi);
+      assert.equal((await signIn(agent, 'alice', 'alice-pin')).status, 303);
+      assert.equal((await answer(agent, '')).status, 400);
+      assert.equal(server.received.length, 1);
+    });
   });
 
   describe('FortiAuthenticator', () => {
+    it('with allowEmptyResponse, an empty response sends one push, held until approved, and signs in', async () => {
+      const forti = new FortiAuthenticatorProfile({ pushDelayMs: 300, users: { alice: { password: 'alice-pw', tokencode: '135790' } } });
+      const { agent } = await app(forti, { allowEmptyResponse: true });
+      assert.equal((await signIn(agent, 'alice', 'alice-pw')).status, 303);
+      assert.equal(forti.pushCount(), 0);
+      assert.equal((await answer(agent, '')).status, 200);
+      assert.equal(forti.pushCount('alice'), 1);
+      assert.equal(forti.pushLog[0]!.clientIp, BROWSER_IP);
+    });
+
+    it('without allowEmptyResponse, an empty response is 400 as before, and no push is sent', async () => {
+      const forti = new FortiAuthenticatorProfile({ pushDelayMs: 10, users: { alice: { password: 'alice-pw', tokencode: '135790' } } });
+      const { agent } = await app(forti);
+      assert.equal((await signIn(agent, 'alice', 'alice-pw')).status, 303);
+      assert.equal((await answer(agent, '')).status, 400);
+      assert.equal(forti.pushCount(), 0);
+      assert.equal((await answer(agent, '135790')).status, 200, 'the challenge is still pending after the refused empty code');
+    });
+
+    it('a denied push does not sign in', async () => {
+      const forti = new FortiAuthenticatorProfile({ pushDelayMs: 10, users: { alice: { password: 'alice-pw', tokencode: '135790', approves: false } } });
+      const { agent } = await app(forti, { allowEmptyResponse: true });
+      assert.equal((await signIn(agent, 'alice', 'alice-pw')).status, 303);
+      assert.equal((await answer(agent, '')).status, 401);
+      assert.equal(forti.pushCount(), 1);
+    });
+
     it('challenges for the token code and signs in with it; a wrong code does not', async () => {
       const forti = new FortiAuthenticatorProfile({ users: { alice: { password: 'alice-pw', tokencode: '135790' } } });
       const { agent } = await app(forti);
