@@ -14,6 +14,8 @@ export const SERVER_OPTION_SAMPLES: Record<string, unknown> = {
   retries: 1,
   requireMessageAuthenticator: true,
   final: true,
+  passwordEncoding: 'latin1', // alice's password is ASCII: the same bytes either way
+  allowEmptyResponse: true,
   // RADIUS over TLS with a PSK (no certificate files needed). The FreeRADIUS test of every option runs
   // over UDP instead; test/radsec.freeradius.test.ts signs in over TLS through --config.
   transport: 'tls',
