@@ -108,6 +108,13 @@ describeRequiring(
       assert.doesNotMatch(out, /duplicate client/i);
     });
 
+    it('needs the stock localhost client removed: FreeRADIUS refuses a second client for 127.0.0.1, whatever its name', async () => {
+      await assert.rejects(
+        startStockFreeRadius({ secret: 'unused-secret', totpSecret: 'JBSWY3DPEHPK3PXP', keepStockLocalhost: true }),
+        (err: Error) => /Failed to add duplicate client passport_console/.test(err.message),
+      );
+    });
+
     it('signs alice in with PAP (signed Access-Accept) and turns a wrong password away with 401', async () => {
       const mark = fr.output().length;
       const ok = await flow().post('/login').type('form').send({ username: 'alice', password: 'alice-password' });

@@ -75,14 +75,15 @@ async function edit(file: string, change: (text: string) => string): Promise<voi
 /** Copies the stock configuration to a temp dir and applies the README's changes (see the module notes). */
 export async function writeStockConfig(
   dir: string,
-  values: { secret: string; totpSecret: string; authPort: number; acctPort: number; innerPort: number },
+  values: { secret: string; totpSecret: string; authPort: number; acctPort: number; innerPort: number; keepStockLocalhost?: boolean },
 ): Promise<void> {
   await cp(STOCK_DIR, dir, { recursive: true, verbatimSymlinks: true });
 
   // README: clients.conf — the app's client entry; the stock localhost client holds 127.0.0.1.
   await edit(
     join(dir, 'clients.conf'),
-    (text) => `${removeClientBlock(text, 'localhost')}\n${filledSnippet('client', { clientAddress: '127.0.0.1', secret: values.secret })}`,
+    (text) =>
+      `${values.keepStockLocalhost ? text : removeClientBlock(text, 'localhost')}\n${filledSnippet('client', { clientAddress: '127.0.0.1', secret: values.secret })}`,
   );
   // README: sites-enabled/default — signing first in authorize, two-factor last in authorize and authenticate.
   await edit(join(dir, 'sites-available', 'default'), (text) => {
@@ -117,7 +118,7 @@ async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
 }
 
 /** Starts the stock configuration with the README's changes on free ports; retries when a port is taken. */
-export async function startStockFreeRadius(values: { secret: string; totpSecret: string }): Promise<StockFreeRadius> {
+export async function startStockFreeRadius(values: { secret: string; totpSecret: string; keepStockLocalhost?: boolean }): Promise<StockFreeRadius> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     const [authPort, acctPort, innerPort] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
