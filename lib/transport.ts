@@ -31,11 +31,15 @@
  *   as `'duplicate'`) only while a per-address budget lasts (64 at once, 64 a second), so a flood of
  *   forged replies costs one MD5 each.
  * - **Unreachable.** `ECONNREFUSED`, `EHOSTUNREACH`, `ENETUNREACH` or `EHOSTDOWN` on a socket, as an
- *   'error' event or from a send (an ICMP error, which the kernel does not tie to one datagram and
- *   rate-limits) fails every request pending to
- *   that server address, on every socket, with `unreachable`; the sockets stay in use. A failed `connect()` or any other socket
- *   error fails them with `unreachable` or `socket` and retires the socket; the next request opens a
- *   fresh one.
+ *   'error' event or from a send (an ICMP error, which the kernel does not tie to one datagram), fails the
+ *   requests pending on that socket, and only those, with `unreachable`; the socket stays in use. Requests
+ *   on the other sockets to the same address go on: an ICMP error is matched to a socket by addresses and
+ *   ports alone, so a forged one must do no more harm than a lost reply, and a really closed port reaches
+ *   every socket through the ICMP errors its own datagrams draw. {@link Destination.probe} sends one
+ *   request from a fresh socket (to confirm an `unreachable`), {@link Destination.markUnreachable} fails
+ *   everything pending once the caller has confirmed it. A failed `connect()` or any other socket error
+ *   fails the socket's requests with `unreachable` or `socket` and retires the socket; the next request
+ *   opens a fresh one.
  * - **Process lifetime.** Sockets are unref'd, and a socket's timer runs only while it has requests
  *   pending: only pending requests keep the process alive, so it can exit without
  *   {@link Destination.close}. `close()` fails whatever is pending with `closed`, closes every socket and
@@ -266,9 +270,9 @@ class Channel {
       this.socket.send(p.packet, (err) => {
         if (!err) return;
         // In a burst the ICMP error often surfaces here (sendmsg returns the socket's pending error) and
-        // never as an 'error' event: it is about the server, not about this datagram.
+        // never as an 'error' event: it is about this socket's traffic, not about this datagram.
         const code = errorCode(err);
-        if (UNREACHABLE_CODES.has(code)) this.owner.unreachable(code);
+        if (UNREACHABLE_CODES.has(code)) this.failAll('unreachable', code);
         else this.fail(p, new ExchangeError('socket', p.dropped ?? {}, code));
       });
     } catch (err) {
@@ -348,10 +352,12 @@ class Channel {
     const code = errorCode(err);
     const unreachable = UNREACHABLE_CODES.has(code);
     if (unreachable && !fatal) {
-      // The kernel keeps one pending ICMP error per socket, without saying which datagram caused it, and
-      // rate-limits ICMP (Linux: net.ipv4.icmp_msgs_burst), so the other sockets to this address may
-      // never hear of it: everything pending to this server address is failed.
-      this.owner.unreachable(code);
+      // The kernel keeps one pending ICMP error per socket without saying which datagram caused it, and
+      // matches an ICMP to a connected socket by the quoted addresses and ports alone, so anyone who can
+      // reach this host can forge one. It moves on what is pending on this socket (as a timeout would,
+      // only sooner) and nothing else: the other sockets learn of a really closed port from the ICMP
+      // errors their own datagrams draw. The socket stays in use.
+      this.failAll('unreachable', code);
       return;
     }
     this.failAll(unreachable ? 'unreachable' : 'socket', code);
@@ -397,6 +403,8 @@ export class Destination {
   private readonly channels: Channel[] = [];
   /** Sockets being closed (surplus or broken ones, taken out of the pool), until their close callback. */
   private readonly closingChannels = new Set<Promise<void>>();
+  /** Sockets of {@link Destination.probe}, one exchange each. */
+  private readonly probes = new Set<Channel>();
   private closed = false;
   /** Late-reply checks left in the current budget (see {@link Destination.mayCheckLateReply}). */
   private lateCheckTokens = LATE_CHECK_BURST;
@@ -445,11 +453,6 @@ export class Destination {
     void closing.then(() => this.closingChannels.delete(closing));
   }
 
-  /** @internal An ICMP error on one socket: fails everything pending on every socket to this address. */
-  unreachable(code: string): void {
-    for (const c of [...this.channels]) c.failAll('unreachable', code);
-  }
-
   /**
    * @internal Whether a datagram that failed verification against the request holding its Identifier may
    * also be checked against the request that held it before (a second MD5). A token bucket per address:
@@ -475,8 +478,8 @@ export class Destination {
 
   /**
    * Sends a request and waits for a verified reply. Resolves with the reply; rejects with
-   * {@link ExchangeError} (`timeout` after `timeout` ms, `unreachable` on an ICMP error, `socket`,
-   * `closed`). Never rejects for a bad datagram: those are dropped and counted. Throws whatever
+   * {@link ExchangeError} (`timeout` after `timeout` ms, `unreachable` on an ICMP error on its socket,
+   * `socket`, `closed`). Never rejects for a bad datagram: those are dropped and counted. Throws whatever
    * `request.build` throws.
    */
   exchange(request: ExchangeRequest): Promise<ExchangeResult> {
@@ -491,22 +494,58 @@ export class Destination {
       }
     }
     if (!channel || identifier === undefined) {
-      channel = new Channel(this, this.host.includes(':') ? 'udp6' : 'udp4', this.host, this.port);
+      channel = this.openChannel();
       this.channels.push(channel);
       identifier = channel.allocate()!;
     }
+    return this.startOn(channel, identifier, request);
+  }
+
+  /**
+   * Sends one request from a fresh socket of its own (a new source port, outside the pool), closed once
+   * the exchange ends; resolves and rejects like {@link Destination.exchange}. For confirming an
+   * `unreachable`: an ICMP error is matched to a socket by addresses and ports alone, so one that reaches a
+   * port opened just now is better evidence than one on a long-lived port an attacker could have swept.
+   * Typically a Status-Server (RFC 5997) with `retries: 0`.
+   */
+  probe(request: ExchangeRequest): Promise<ExchangeResult> {
+    if (this.closed) return Promise.reject(new ExchangeError('closed', {}));
+    const channel = this.openChannel();
+    this.probes.add(channel);
+    const done = (): void => {
+      this.probes.delete(channel);
+      this.closeChannel(channel);
+    };
+    const result = this.startOn(channel, channel.allocate()!, request);
+    result.then(done, done);
+    return result;
+  }
+
+  /**
+   * Fails every request pending to this address, on every socket, with `unreachable` (`detail` as given).
+   * The transport never does this on its own (an ICMP error moves on only its own socket's requests); it is
+   * for the caller that has confirmed the server unreachable, e.g. with {@link Destination.probe}.
+   */
+  markUnreachable(detail?: string): void {
+    for (const c of [...this.channels]) c.failAll('unreachable', detail);
+  }
+
+  private openChannel(): Channel {
+    return new Channel(this, this.host.includes(':') ? 'udp6' : 'udp4', this.host, this.port);
+  }
+
+  private startOn(channel: Channel, identifier: number, request: ExchangeRequest): Promise<ExchangeResult> {
     let built: { packet: Buffer; requestAuthenticator: Buffer };
     try {
       built = request.build(identifier);
     } catch (err) {
-      this.channelIdle(channel);
+      if (this.probes.delete(channel)) this.closeChannel(channel);
+      else this.channelIdle(channel);
       return Promise.reject(err);
     }
-    const ch = channel;
-    const id = identifier;
     return new Promise<ExchangeResult>((resolve, reject) => {
-      ch.start({
-        identifier: id,
+      channel.start({
+        identifier,
         packet: built.packet,
         requestAuthenticator: built.requestAuthenticator,
         request,
@@ -527,7 +566,8 @@ export class Destination {
    */
   close(): Promise<void> {
     this.closed = true;
-    for (const c of this.channels.splice(0)) this.closingChannels.add(c.close());
+    for (const c of [...this.channels.splice(0), ...this.probes]) this.closingChannels.add(c.close());
+    this.probes.clear();
     return Promise.all(this.closingChannels).then(() => undefined);
   }
 }

@@ -3,7 +3,7 @@
  * timing, late and duplicate replies, ICMP errors, failed connects, close() and process lifetime.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
@@ -14,6 +14,7 @@ import { encodeReply } from '../lib/testing/reply';
 import { RadiusTestServer } from '../lib/testing';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
 import { freeUdpPort as closedPort } from './support/freeradius';
+import { describeRequiring } from './support/requirements';
 
 const SECRET = Buffer.from('testing123');
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -86,6 +87,11 @@ class Responder {
     });
     this.socket.bind(port, '127.0.0.1');
     await once(this.socket, 'listening');
+    try {
+      this.socket.setRecvBufferSize(1 << 20); // fewer losses in bursts (capped by net.core.rmem_max)
+    } catch {
+      // keep the default
+    }
     return this.socket.address().port;
   }
 
@@ -381,7 +387,7 @@ describe('UDP transport (Destination)', function () {
   });
 
   describe('unreachable servers and socket errors', () => {
-    it('fails a burst of 300 requests with unreachable at once (ICMP port unreachable), and the socket keeps working', async () => {
+    it('fails a burst of 300 requests on two sockets with unreachable at once (each socket hears its own ICMP port unreachable), and the socket keeps working', async () => {
       const port = await closedPort();
       const d = destination('127.0.0.1', port);
       const started = performance.now();
@@ -405,6 +411,43 @@ describe('UDP transport (Destination)', function () {
       r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
       const result = await d.exchange(accessRequest('alice', 'pw', { timeout: 1000 }));
       assert.equal(result.packet.code, Code.AccessAccept);
+    });
+
+    it('probe() sends from a fresh source port of its own, closed afterwards, and learns of a closed port at once', async () => {
+      const { r, port } = await responder();
+      r.onMessage = (dg, reply) => {
+        if (!dg.msg.includes('hold')) reply(replyTo(dg.msg));
+      };
+      const d = destination('127.0.0.1', port);
+      const held = d.exchange(accessRequest('hold', 'pw', { timeout: 3000 }));
+      await waitFor(() => r.received.length === 1);
+      const result = await d.probe(accessRequest('probe', 'pw', { timeout: 1000 }));
+      assert.equal(result.packet.code, Code.AccessAccept);
+      const [first, second] = r.received as [Datagram, Datagram];
+      assert.notEqual(second.port, first.port, 'the probe came from another source port');
+      assert.equal(d.sockets, 1, 'the probe socket is not part of the pool');
+      assert.equal(d.inFlight, 1);
+
+      const closed = destination('127.0.0.1', await closedPort());
+      const started = performance.now();
+      const err = await expectExchangeError(closed.probe(accessRequest('probe', 'pw', { timeout: 5000 })));
+      assert.equal(err.reason, 'unreachable');
+      assert.ok(performance.now() - started < 1000);
+      r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
+      r.send(replyTo(first.msg), first.port);
+      assert.equal((await held).packet.code, Code.AccessAccept);
+    });
+
+    it('markUnreachable() fails what is pending on every socket with unreachable', async () => {
+      const { r, port } = await responder();
+      const d = destination('127.0.0.1', port);
+      const pending = Array.from({ length: 300 }, () => expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 }))));
+      assert.equal(d.sockets, 2);
+      await waitFor(() => r.received.length > 0);
+      d.markUnreachable('confirmed');
+      const errors = await Promise.all(pending);
+      assert.ok(errors.every((e) => e.reason === 'unreachable' && e.detail === 'confirmed'));
+      assert.equal(d.sockets, 1);
     });
 
     it('fails with socket when connect() is refused (broadcast address) and retries on a fresh socket', async () => {
@@ -495,3 +538,72 @@ describe('UDP transport (Destination)', function () {
     });
   });
 });
+
+/** The forger: python3 with a raw ICMP socket (root or CAP_NET_RAW). */
+const FORGER = require.resolve('./support/forge-icmp.py');
+const rawIcmp = spawnSync('python3', [FORGER, '--check'], { stdio: 'ignore' }).status === 0;
+
+describeRequiring(
+  {
+    available: rawIcmp,
+    what: 'a raw ICMP socket (python3, run as root)',
+    requireVar: 'REQUIRE_RAW_SOCKET',
+    install: 'run the tests as root with python3 installed',
+    skipping: 'the forged-ICMP test',
+  },
+  'UDP transport under a forged ICMP port unreachable (issue 16)',
+  function () {
+    const cleanups: Array<() => unknown> = [];
+    afterEach(async () => {
+      for (const fn of cleanups.splice(0).reverse()) await fn();
+    });
+
+    it('fails only the requests pending on the socket the ICMP names; requests on the other sockets complete', async function () {
+      this.timeout(15_000);
+      const r = new Responder();
+      const port = await r.listen();
+      cleanups.push(() => r.close());
+      const drops: DropReason[] = [];
+      const d = new Destination('127.0.0.1', port, (reason) => drops.push(reason));
+      cleanups.push(() => d.close());
+      // 300 sign-ins pending together: 256 on the first socket, 44 on a second (another source port).
+      const outcomes = Array.from({ length: 300 }, (_, i) =>
+        d.exchange(accessRequest(`user-${i}`, 'pw', { timeout: 8000, retries: 3 })).then(
+          (result) => ({ ok: true as const, code: result.packet.code }),
+          (err: unknown) => ({ ok: false as const, reason: err instanceof ExchangeError ? err.reason : String(err) }),
+        ),
+      );
+      // (A burst this size can overflow the responder's receive buffer in this same process: the
+      // retransmissions, every 2 s, make up for it.)
+      const distinct = (): number => new Set(r.received.map((dg) => `${dg.port}/${dg.msg[1]}`)).size;
+      await waitFor(() => distinct() === 300, 7000);
+      assert.equal(d.sockets, 2);
+      const ports = [...new Set(r.received.map((dg) => dg.port))];
+      assert.equal(ports.length, 2);
+      const byPort = (p: number): number => new Set(r.received.filter((dg) => dg.port === p).map((dg) => dg.msg[1])).size;
+      const [forgedPort, otherPort] = byPort(ports[0]!) === 256 ? [ports[0]!, ports[1]!] : [ports[1]!, ports[0]!];
+
+      // The attacker's one datagram: "port unreachable" for the first socket's datagrams to the server.
+      const forged = spawnSync('python3', [FORGER, String(forgedPort), String(port)], { encoding: 'utf8' });
+      assert.equal(forged.status, 0, forged.stderr);
+
+      // The first socket's requests move on at once (as a timeout would, only sooner)…
+      const settled = await Promise.race([Promise.all(outcomes.slice(0, 256)), sleep(3000).then(() => undefined)]);
+      assert.ok(settled, "the forged socket's requests did not move on within 3 s");
+      assert.ok(settled.every((o) => !o.ok && o.reason === 'unreachable'), JSON.stringify(settled.slice(0, 3)));
+      // …and the server now answers everything it received: the other socket's sign-ins complete.
+      for (const dg of r.received.filter((x) => x.port === otherPort)) r.send(replyTo(dg.msg), dg.port);
+      const others = await Promise.all(outcomes.slice(256));
+      assert.deepEqual(
+        others.map((o) => (o.ok ? o.code : o.reason)),
+        others.map(() => Code.AccessAccept),
+        'every request pending on the other socket completed with its Access-Accept',
+      );
+      assert.equal(d.sockets, 1, 'the surplus socket closed once idle; the forged one stays in use');
+
+      // The socket the ICMP named keeps working.
+      r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
+      assert.equal((await d.exchange(accessRequest('after', 'pw', { timeout: 2000 }))).packet.code, Code.AccessAccept);
+    });
+  },
+);
