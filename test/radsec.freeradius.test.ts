@@ -5,8 +5,12 @@
  * its return after a restart.
  */
 import { strict as assert } from 'node:assert';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import request from 'supertest';
 import { probe, RadiusClient, RadiusTimeoutError, type RadiusServerOptions } from '../lib';
+import { run } from '../lib/cli/program';
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, freeTcpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { makePki, type Pki } from './support/tls';
@@ -170,6 +174,48 @@ describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
       const result = await probe(tlsServer());
       assert.equal(result.status, 'reachable', result.message);
       assert.equal(result.method, 'status-server');
+    });
+  });
+
+  describe('the passport-radius CLI over TLS', () => {
+    async function cli(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
+      let stdout = '';
+      let stderr = '';
+      const out = new PassThrough().on('data', (d: Buffer) => (stdout += d.toString()));
+      const err = new PassThrough().on('data', (d: Buffer) => (stderr += d.toString()));
+      const stdin = Readable.from([input]) as unknown as NodeJS.ReadStream;
+      const code = await run(args, { stdin, stdout: out, stderr: err, env: {} });
+      return { code, stdout, stderr };
+    }
+    async function config(tls: Record<string, unknown>): Promise<string> {
+      const file = join(pki.dir, `servers-${Math.random().toString(36).slice(2)}.json`);
+      // Certificate files relative to the config file; no secret: "radsec" over TLS.
+      const server = { name: 'radsec', address: `127.0.0.1:${fr.tlsPort}`, transport: 'tls', tls, attributes: NAS };
+      await writeFile(file, JSON.stringify({ servers: [server] }));
+      return file;
+    }
+
+    it('logs in with --config naming the certificate files, without a secret', async () => {
+      const file = await config({ caFile: 'ca.pem', certFile: 'client.pem', keyFile: 'client.key' });
+      const mark = fr.output().length;
+      const res = await cli(['login', '--config', file, '--user', 'alice', '--password-stdin', '--json'], `${USERS.alice.password}\n`);
+      assert.equal(res.code, 0, res.stdout + res.stderr);
+      assert.equal((JSON.parse(res.stdout) as { outcome: string }).outcome, 'accept');
+      assert.match(fr.output().slice(mark), new RegExp(`to 127\\.0\\.0\\.1:${fr.tlsPort}`));
+    });
+
+    it('probes with --config and says why a TLS server fails (exit 1)', async () => {
+      const ok = await cli(['probe', '--config', await config({ caFile: 'ca.pem', certFile: 'client.pem', keyFile: 'client.key' })]);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      const bad = await cli(['probe', '--config', await config({ caFile: 'other-ca.pem', certFile: 'client.pem', keyFile: 'client.key' }), '--json']);
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+      assert.match(bad.stdout, /tls-unknown-ca/);
+    });
+
+    it('refuses an unreadable certificate file as a usage error (exit 2)', async () => {
+      const res = await cli(['probe', '--config', await config({ caFile: 'missing.pem', certFile: 'client.pem', keyFile: 'client.key' })]);
+      assert.equal(res.code, 2);
+      assert.match(res.stderr, /tls\.caFile: cannot read missing\.pem \(ENOENT\)/);
     });
   });
 

@@ -152,12 +152,14 @@ function readConfig(path: string, flags: ServerFlags, env: NodeJS.ProcessEnv): R
     else if (s.secretFile !== undefined || s.secretEnv !== undefined) throw new UsageError(`${label}: secretFile and secretEnv must be strings`);
     else if (s.secret !== undefined) secret = s.secret as string;
     else secret = fallback();
-    if (secret === undefined) {
+    // RADIUS over TLS: the shared secret defaults to "radsec" (RFC 6614 §2.3).
+    if (secret === undefined && s.transport !== 'tls') {
       throw new UsageError(`${label} has no secret: set secret, secretFile or secretEnv in the file, or give --secret-file, --secret-env or RADIUS_SECRET`);
     }
-    const server: Record<string, unknown> = { ...s, secret };
+    const server: Record<string, unknown> = { ...s, ...(secret !== undefined ? { secret } : {}) };
     delete server.secretFile;
     delete server.secretEnv;
+    if (s.tls !== undefined) server.tls = readTlsFiles(s.tls, base, `${label}.tls`);
     if (flags.protocol !== undefined) server.protocol = flags.protocol;
     if (flags.timeout !== undefined) server.timeout = flags.timeout;
     if (flags.retries !== undefined) server.retries = flags.retries;
@@ -167,6 +169,27 @@ function readConfig(path: string, flags: ServerFlags, env: NodeJS.ProcessEnv): R
   const { servers: _servers, ...client } = top as RadiusClientOptions;
   void _servers;
   return { servers: selectServers(servers, flags.server), client };
+}
+
+/** `tls` of a server entry may name PEM files (`caFile`, `certFile`, `keyFile`, relative to the file) instead of holding PEM. */
+const TLS_FILES = { caFile: 'ca', certFile: 'cert', keyFile: 'key' } as const;
+
+function readTlsFiles(tls: unknown, base: string, label: string): unknown {
+  if (typeof tls !== 'object' || tls === null || Array.isArray(tls)) return tls; // the schema says what is wrong
+  const out: Record<string, unknown> = { ...(tls as Record<string, unknown>) };
+  for (const [fileKey, key] of Object.entries(TLS_FILES)) {
+    const path = out[fileKey];
+    if (path === undefined) continue;
+    if (typeof path !== 'string') throw new UsageError(`${label}.${fileKey} must be a file path`);
+    if (out[key] !== undefined) throw new UsageError(`${label}: give ${key} or ${fileKey}, not both`);
+    try {
+      out[key] = readFileSync(resolve(base, path));
+    } catch (err) {
+      throw new UsageError(`${label}.${fileKey}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+    }
+    delete out[fileKey];
+  }
+  return out;
 }
 
 function selectServers(servers: RadiusServerOptions[], names: string[] | undefined): RadiusServerOptions[] {

@@ -140,6 +140,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     .addHelpText(
       'after',
       '\nThe shared secret comes from --secret-file, --secret-env, RADIUS_SECRET, or (per server) the --config file.\n' +
+        'RADIUS over TLS (RadSec): in --config, "transport": "tls" and "tls": { "caFile", "certFile", "keyFile" } (or "psk").\n' +
         'Exit codes: 0 success, 1 failure (unreachable, rejected, no reply), 2 usage error.',
     );
 

@@ -1,0 +1,114 @@
+/**
+ * RADIUS over TLS through a second implementation: passport-radius → radsecproxy 1.9 (RadSec, TLS) →
+ * FreeRADIUS 3.2 (UDP). PAP, CHAP and the two-factor flow through RadiusStrategy, and why a TLS server
+ * fails (wrong CA, wrong server name, a client certificate it does not trust) in probe() and in the
+ * sign-in error.
+ */
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { probe, RadiusClient, RadiusTimeoutError, type RadiusServerOptions } from '../lib';
+import { buildApp, closeAll } from './support/app';
+import { startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeRadsecproxy, makePki, startRadsecproxy, type Pki, type Radsecproxy } from './support/tls';
+
+const NAS = { 'NAS-Identifier': 'radsecproxy-test' };
+
+describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', function () {
+  let pki: Pki;
+  let fr: FreeRadiusServer;
+  let proxy: Radsecproxy;
+
+  const server = (extra: Partial<RadiusServerOptions> = {}, tls: Partial<NonNullable<RadiusServerOptions['tls']>> = {}): RadiusServerOptions => ({
+    name: 'radsecproxy',
+    address: proxy.address,
+    transport: 'tls',
+    tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, ...tls },
+    attributes: NAS,
+    timeout: 3000,
+    ...extra,
+  });
+
+  before(async function () {
+    this.timeout(60000);
+    pki = await makePki();
+    fr = await startFreeRadius({ secret: 'proxy-to-freeradius' });
+    proxy = await startRadsecproxy({ pki, upstreamPort: fr.port, upstreamSecret: fr.secret });
+  });
+  afterEach(closeAll);
+  after(async () => {
+    await proxy?.stop();
+    await fr?.stop();
+    await pki?.remove();
+  });
+
+  it('signs in with PAP, the request reaching FreeRADIUS through the proxy', async () => {
+    const { app } = buildApp({ servers: [server()] });
+    const mark = fr.output().length;
+    const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.user.username, 'alice');
+    const seen = fr.output().slice(mark);
+    assert.match(seen, /Received Access-Request/);
+    assert.match(seen, /User-Password = "alice-password"/);
+    assert.match(proxy.output(), /Access-Accept for user alice/);
+  });
+
+  it('signs in with CHAP', async () => {
+    const { app } = buildApp({ servers: [server({ protocol: 'chap' })] });
+    const mark = fr.output().length;
+    const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.match(fr.output().slice(mark), /CHAP-Password = 0x/);
+  });
+
+  it('turns a wrong password away with 401', async () => {
+    const { app } = buildApp({ servers: [server()] });
+    const res = await request(app).post('/login').type('form').send({ username: 'alice', password: 'wrong' });
+    assert.equal(res.status, 401);
+  });
+
+  it('goes through the two-factor Access-Challenge flow, the State carried through the proxy', async () => {
+    const built = buildApp({ servers: [server()], challengeURL: '/login/challenge' });
+    const agent = request.agent(built.app);
+    await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
+    const mark = fr.output().length;
+    const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.user.username, 'carol');
+    assert.match(fr.output().slice(mark), /State = 0x00ff80fe0d0a2200c3/);
+  });
+
+  it('probes the proxy as reachable', async () => {
+    const result = await probe(server());
+    assert.equal(result.status, 'reachable', result.message);
+  });
+
+  const failures: Array<{ what: string; server: () => RadiusServerOptions; probeReason: string; detail: RegExp }> = [
+    { what: 'a wrong CA', server: () => server({}, { ca: pki.otherCa.cert }), probeReason: 'tls-unknown-ca', detail: /^unknown-ca / },
+    { what: 'a wrong server name', server: () => server({}, { servername: 'radsec.example.net' }), probeReason: 'tls-name-mismatch', detail: /^name-mismatch / },
+    {
+      what: 'a client certificate the proxy does not trust',
+      server: () => server({}, { cert: pki.foreignClient.cert, key: pki.foreignClient.key }),
+      probeReason: 'tls-client-certificate-refused',
+      detail: /^client-certificate-refused /,
+    },
+  ];
+  for (const f of failures) {
+    it(`says so for ${f.what}, in probe() and in the sign-in error`, async () => {
+      const result = await probe(f.server());
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, f.probeReason, result.message);
+      const client = new RadiusClient({ servers: [f.server()] });
+      try {
+        await assert.rejects(client.authenticate({ username: 'alice', password: USERS.alice.password }), (err: unknown) => {
+          assert.ok(err instanceof RadiusTimeoutError);
+          assert.equal(err.attempts[0]!.reason, 'tls');
+          assert.match(err.attempts[0]!.detail ?? '', f.detail);
+          return true;
+        });
+      } finally {
+        await client.close();
+      }
+    });
+  }
+});
