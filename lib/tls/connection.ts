@@ -120,7 +120,8 @@ export class TlsConnection {
       minVersion: 'TLSv1.2',
       ALPNProtocols: [ALPN_RADIUS_10],
       // The configured name (or the host of `address`), not the resolved IP address, against the SANs.
-      checkServerIdentity: (_host, cert) => checkIdentity(tls.servername, cert),
+      // With TLS-PSK there is no certificate (Node passes an empty one): the PSK authenticates the server.
+      checkServerIdentity: (_host, cert) => (tls.psk && !cert.raw ? undefined : checkIdentity(tls.servername, cert)),
       ...(tls.psk ? { pskCallback: () => ({ identity: tls.psk!.identity, psk: tls.psk!.key }) } : {}),
     });
     this.socket.setNoDelay(true);

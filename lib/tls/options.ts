@@ -109,7 +109,8 @@ export function normalizeTls(input: unknown, label: string): Omit<NormalizedTls,
       // RFC 6614 §2.3 item 1 asks for TLS 1.2 at least (draft-ietf-radext-radiusdtls-bis: 1.3 preferred).
       minVersion: 'TLSv1.2',
       // TLS 1.2 offers PSK only in PSK cipher suites, which OpenSSL leaves out by default (TLS 1.3 needs none).
-      ...(psk ? { ciphers: `${PSK_CIPHERS}:${DEFAULT_CIPHERS}` } : {}),
+      // Node's default list ends with "!PSK", which would take them out again.
+      ...(psk ? { ciphers: [PSK_CIPHERS, ...DEFAULT_CIPHERS.split(':').filter((c) => c !== '!PSK')].join(':') } : {}),
     });
   } catch (err) {
     // Node's message names the problem (e.g. "bad decrypt", "no start line"), never the key itself.

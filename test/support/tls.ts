@@ -9,6 +9,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -202,4 +203,82 @@ export function describeRadsecproxy(title: string, fn: (this: Mocha.Suite) => vo
     title,
     fn,
   );
+}
+
+/** One RADIUS packet a {@link TlsResponder} received, with the connection it came on. */
+export interface TlsReceived {
+  packet: Buffer;
+  /** Index of the connection (in the order they were accepted). */
+  connection: number;
+  socket: TLSSocket;
+}
+
+/** A RADIUS/TLS peer in this process, for fault injection: `handle` decides what goes back. */
+export interface TlsResponder {
+  port: number;
+  address: string;
+  received: TlsReceived[];
+  /** Every accepted connection, in order (destroyed ones included). */
+  sockets: TLSSocket[];
+  /** ALPN protocols each connection's client offered. */
+  alpnOffered: string[][];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a TLS server on 127.0.0.1 that frames RADIUS packets by their Length field and calls `handle` for
+ * each (answer with `reply(...)` bytes written to `socket`, or not at all). Clients need a certificate
+ * signed by `pki.ca` unless `tlsOptions` says otherwise.
+ */
+export async function startTlsResponder(
+  pki: Pki,
+  handle: (received: TlsReceived) => void,
+  tlsOptions: TlsOptions = {},
+): Promise<TlsResponder> {
+  const received: TlsReceived[] = [];
+  const sockets: TLSSocket[] = [];
+  const alpnOffered: string[][] = [];
+  const server = createTlsServer({
+    key: pki.server.key,
+    cert: pki.server.cert,
+    ca: pki.ca.cert,
+    requestCert: true,
+    rejectUnauthorized: true,
+    // Selects radius/1.0 when offered, as a RADIUS/TLS server that speaks ALPN does (RFC 9765 §3.1).
+    ALPNCallback: ({ protocols }) => {
+      alpnOffered.push(protocols);
+      return protocols.includes('radius/1.0') ? 'radius/1.0' : undefined;
+    },
+    ...tlsOptions,
+  });
+  server.on('secureConnection', (socket) => {
+    const index = sockets.push(socket) - 1;
+    socket.on('error', () => {});
+    let buffered = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 4 && buffered.length >= buffered.readUInt16BE(2)) {
+        const length = buffered.readUInt16BE(2);
+        const packet = Buffer.from(buffered.subarray(0, length));
+        buffered = buffered.subarray(length);
+        const r = { packet, connection: index, socket };
+        received.push(r);
+        handle(r);
+      }
+    });
+  });
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    received,
+    sockets,
+    alpnOffered,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
