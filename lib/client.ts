@@ -7,6 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
+import { RadiusAccounting, type AccountingEvents, type AccountingRequest, type AccountingResult } from './accounting';
 import { RadiusClosedError, RadiusConfigError, RadiusTimeoutError, type DropReason, type ServerAttempt } from './errors';
 import { configurationWarnings, type RadiusWarning } from './warnings';
 import { normalizeClientOptions, type RadiusClientOptions } from './options';
@@ -25,8 +26,12 @@ export type { ServerStatus } from './pool';
 
 const debug = createDebug('passport-radius:client');
 
-/** Events of {@link RadiusClient} (and re-emitted by the strategy). No payload holds a password, code, secret or State. */
-export interface RadiusClientEvents {
+/**
+ * Events of {@link RadiusClient} (and re-emitted by the strategy), accounting ones included
+ * (`accounting`, `accounting-error`, see {@link AccountingEvents}). No payload holds a password, code,
+ * secret or State.
+ */
+export interface RadiusClientEvents extends AccountingEvents {
   /** A packet was transmitted; `attempt` counts from 1 (2 and up are retransmissions). */
   request: [{ server: string; username: string; attempt: number }];
   /** A verified Access-Accept arrived; `rttMs` is milliseconds from the first transmission. */
@@ -107,6 +112,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private closed = false;
   /** Transports closed because a host name now resolves elsewhere, until their sockets have closed. */
   private readonly closingTransports = new Set<Promise<void>>();
+  /** Accounting-Requests (RFC 2866), on transports of their own to each server's accounting address. */
+  private readonly accounting: RadiusAccounting;
 
   /**
    * @param options - see {@link RadiusClientOptions}.
@@ -130,6 +137,12 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
         for (const w of this.warnings) this.emit('warning', w);
       });
     }
+    this.accounting = new RadiusAccounting(
+      normalized.servers,
+      // AccountingEvents is part of RadiusClientEvents; TypeScript cannot relate the two generic signatures.
+      (event, ...args) => (this.emit as (name: string, ...payload: unknown[]) => boolean)(event, ...args),
+      (server, reason) => this.emit('dropped', { server, reason }),
+    );
   }
 
   /** Weaknesses found in the configuration at construction (also emitted as `'warning'` events). */
@@ -254,12 +267,29 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   }
 
   /**
+   * Sends one accounting record (Accounting-Request, RFC 2866) to the servers' accounting addresses in
+   * order (failover), each packet with a fresh Acct-Delay-Time and Identifier (RFC 5080 §2.2.1), and waits
+   * for a verified Accounting-Response. Changes no sign-in counter or hold-down state.
+   *
+   * @returns the server that acknowledged the record.
+   * @throws RadiusTimeoutError when no server acknowledged it (also emitted as `accounting-error`);
+   *   RadiusConfigError for an unknown server name; RadiusClosedError after close(); RangeError for a
+   *   session id or user name outside 1 to 253 bytes.
+   */
+  async account(request: AccountingRequest): Promise<AccountingResult> {
+    argument(typeof request === 'object' && request !== null, 'RadiusClient.account: request must be an object');
+    this.assertOpen();
+    for (const name of request.servers ?? []) this.pool.get(name);
+    return this.accounting.send(request);
+  }
+
+  /**
    * Closes every socket and rejects pending requests with {@link RadiusClosedError}. Idempotent.
    * Resolves once every socket has closed.
    */
   async close(): Promise<void> {
     this.closed = true;
-    const closing: Array<Promise<void>> = [];
+    const closing: Array<Promise<void>> = [this.accounting.close()];
     for (const r of this.pool.runtimes) {
       for (const t of r.transports.values()) closing.push(t.close());
       r.transports.clear();

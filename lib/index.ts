@@ -32,6 +32,9 @@ export type {
 export type { RadiusClientOptions, RadiusServerOptions, RadiusProtocol } from './options';
 export type { RadiusTlsOptions, RadiusTlsPsk, PemInput } from './tls/options';
 export type { TlsFailureReason, TlsProbeFailureReason } from './tls/failure';
+export type { AccountingEvents, AccountingRequest, AccountingResult } from './accounting';
+export type { AccountingStrategyOptions, AccountingRecord, EndSessionOptions } from './session-accounting';
+export type { AcctStatusType, AcctTerminateCause } from './protocol/accounting';
 export { probe } from './probe';
 export type {
   ProbeResult,

@@ -80,6 +80,13 @@ export interface RadiusServerOptions {
    * Otherwise an empty code is refused before any packet is sent (`fail` 400). Default `false`.
    */
   allowEmptyResponse?: boolean;
+  /**
+   * Where Accounting-Requests for this server go (RFC 2866), when the strategy's `accounting` is on:
+   * `'host'`, `'host:port'` or `'[v6]:port'`, sent with this server's shared secret, `timeout` and
+   * `retries`. Default: the host of `address` with port 1813 (RFC 2866 §3). Not with `transport: 'tls'`:
+   * RadSec carries accounting to the same address and port as the rest (RFC 6614 §2.1).
+   */
+  accountingAddress?: string;
 }
 
 /** Options of {@link RadiusClient}. */
@@ -321,13 +328,23 @@ export const SERVER_OPTIONS = {
     },
   },
   allowEmptyResponse: booleanOption(false),
+  accountingAddress: {
+    /** The accounting host and port; undefined when absent (then the host of `address`, port 1813). */
+    parse(value: unknown, label: string): { host: string; port: number } | undefined {
+      if (value === undefined) return undefined;
+      check(typeof value === 'string', `${label} must be host[:port]`);
+      const parsed = parseAddress(value.trim(), 1813);
+      check(parsed, `${label} must be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1813", "10.0.0.5" or "[::1]:1813")`);
+      return parsed;
+    },
+  },
 } satisfies { [K in keyof Required<RadiusServerOptions>]: OptionSpec<unknown> };
 
 /** Names of every server option, in schema order (the CLI's `--config` accepts exactly these, plus its secret sources). */
 export const SERVER_OPTION_NAMES: readonly string[] = Object.keys(SERVER_OPTIONS);
 
 /** A server after validation. @internal */
-export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes' | 'secret' | 'tls'> & {
+export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes' | 'secret' | 'tls' | 'accountingAddress'> & {
   /** The shared secret as bytes; `radsec` over TLS when none was configured. Never logged. */
   secret: Buffer;
   /** TLS settings, with `transport: 'tls'` only. */
@@ -340,6 +357,10 @@ export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes' 
   host: string;
   /** Port from `address`; when none was given 1812 (RFC 2865 §3), or 2083 over TLS (RFC 6614 §2.1). */
   port: number;
+  /** Host name or IP address Accounting-Requests go to (see {@link RadiusServerOptions.accountingAddress}); over TLS, `host`. */
+  accountingHost: string;
+  /** Port Accounting-Requests go to: 1813 when not configured (RFC 2866 §3); over TLS, `port` (RFC 6614 §2.1). */
+  accountingPort: number;
 };
 
 /** Validates one server. Throws `TypeError` whose message starts with `label` (e.g. `RadiusStrategy: servers[1]`). */
@@ -351,14 +372,19 @@ export function normalizeServer(input: unknown, label: string): NormalizedServer
   const secret = parsed.secret ?? (tls ? Buffer.from(RADSEC_SECRET) : undefined);
   check(secret, `${label}.secret must be a non-empty string or Buffer`);
   const { host, port } = parseAddress(parsed.address, tls ? RADSEC_PORT : 1812)!;
+  const { accountingAddress, ...rest } = parsed;
+  check(!tls || accountingAddress === undefined, `${label}.accountingAddress applies to UDP; over TLS, accounting goes to the same address (RFC 6614 §2.1)`);
+  const accounting = accountingAddress ?? (tls ? { host, port } : { host, port: 1813 });
   return {
-    ...parsed,
+    ...rest,
     secret,
     tls: parsed.tls && { ...parsed.tls, servername: parsed.tls.servername ?? host },
     attributes: parsed.attributes.bytes,
     attributeTypes: parsed.attributes.named,
     host,
     port,
+    accountingHost: accounting.host,
+    accountingPort: accounting.port,
   };
 }
 

@@ -6,6 +6,7 @@
 import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type OptionSpec, type Parsed } from './options';
 import type { ChallengeClaims } from './challenge';
 import type { RequestAttributesFunction } from './request-attributes';
+import { ACCOUNTING_STRATEGY_OPTIONS } from './session-accounting';
 import type { RadiusStrategyOptionsBase, RadiusStrategyOptionsWithRequest } from './strategy';
 
 function text(fallback: string): OptionSpec<string> {
@@ -96,6 +97,7 @@ export const STRATEGY_OPTIONS = {
     },
   },
   passReqToCallback: booleanOption(false),
+  ...ACCOUNTING_STRATEGY_OPTIONS,
 } satisfies {
   [K in Exclude<keyof Required<RadiusStrategyOptionsWithRequest>, keyof typeof CLIENT_OPTIONS>]: OptionSpec<unknown>;
 };

@@ -3,7 +3,7 @@
  * Access-Challenge in the session and maps each outcome to exactly one Passport action. It never touches
  * a socket: {@link RadiusClient} does the RADIUS exchange.
  */
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import createDebug from 'debug';
 import { ChallengeStore, MemoryChallengeClaims, readPending, type ChallengeClaims, type SessionLike } from './challenge';
@@ -15,6 +15,7 @@ import { normalizeStrategyOptions } from './strategy-options';
 import { requestAttributesFor, type RequestAttributesFunction } from './request-attributes';
 import { buildProfile, type RadiusProfile } from './profile';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
+import { SessionAccounting, type AccountingStrategyOptions, type EndSessionOptions } from './session-accounting';
 
 const debug = createDebug('passport-radius:strategy');
 
@@ -25,8 +26,11 @@ export type VerifyFunction = (username: string, profile: RadiusProfile, done: Ve
 /** `verify(req, username, profile, done)`, with `passReqToCallback: true`. */
 export type VerifyFunctionWithRequest = (req: Request, username: string, profile: RadiusProfile, done: VerifyDone) => void;
 
-/** Options shared by both forms of {@link RadiusStrategyOptions}. Also every {@link RadiusClientOptions} field. */
-export interface RadiusStrategyOptionsBase extends RadiusClientOptions {
+/**
+ * Options shared by both forms of {@link RadiusStrategyOptions}. Also every {@link RadiusClientOptions}
+ * field, and `accounting` / `accountingInterim` ({@link AccountingStrategyOptions}).
+ */
+export interface RadiusStrategyOptionsBase extends RadiusClientOptions, AccountingStrategyOptions {
   /** Body (then query) field holding the user name. Default `'username'`. */
   usernameField?: string;
   /** Body (then query) field holding the password. Default `'password'`. */
@@ -121,13 +125,17 @@ function check(condition: unknown, message: string): asserts condition {
 /** `req.logIn` as Passport (0.6+) installs it: `(user, done)` or `(user, options, done)`. */
 type LogIn = (user: Express.User, optionsOrDone?: object | ((err?: unknown) => void), done?: (err?: unknown) => void) => void;
 
+/** The session as the hooks of {@link afterLogIn} see it. */
+type LoggedInSession = Record<string, unknown> & { cookie?: { maxAge?: number | null } };
+
 /**
  * Wraps `req.logIn` for this request only (one call): once Passport has established the signed-in
  * session — it regenerates the session (0.6+) and, with `keepSessionInfo`, copies the old one over it, so
- * an earlier change to the cookie would be lost — the cookie's `maxAge` becomes `maxAgeMs` and the session
- * is saved again, before the response (and so the Set-Cookie header) is written.
+ * an earlier change to the session would be lost — each hook runs on the new session (the cookie's
+ * `maxAge` from Session-Timeout, the accounting record) and the session is saved again, before the
+ * response (and so the Set-Cookie header) is written.
  */
-function limitSessionLifetime(req: Request, maxAgeMs: number): void {
+function afterLogIn(req: Request, hooks: ReadonlyArray<(session: LoggedInSession) => void>): void {
   const target = req as unknown as { login?: LogIn; logIn?: LogIn; session?: unknown };
   const original = target.logIn;
   if (typeof original !== 'function') return;
@@ -137,10 +145,9 @@ function limitSessionLifetime(req: Request, maxAgeMs: number): void {
     const done = typeof optionsOrDone === 'function' ? optionsOrDone : maybeDone;
     if (options.session === false || typeof done !== 'function') return original.call(req, user, optionsOrDone, maybeDone);
     original.call(req, user, options, (err?: unknown) => {
-      const session = target.session as { cookie?: { maxAge?: number | null }; save?: (cb: (err?: unknown) => void) => void } | undefined;
-      if (err || !session?.cookie || typeof session.save !== 'function') return done(err);
-      session.cookie.maxAge = maxAgeMs;
-      debug('session cookie lifetime set from Session-Timeout: %d ms', maxAgeMs);
+      const session = target.session as (LoggedInSession & { save?: (cb: (err?: unknown) => void) => void }) | undefined;
+      if (err || !session || typeof session.save !== 'function') return done(err);
+      for (const hook of hooks) hook(session);
       session.save((saveErr) => done(saveErr));
     });
   };
@@ -183,6 +190,8 @@ export class RadiusStrategy extends PassportStrategy {
   /** The pending Access-Challenge's home: issue, take, discard. */
   private readonly challenges: ChallengeStore;
   private readonly applySessionTimeout: boolean;
+  /** Accounting of signed-in sessions (RFC 2866), when `accounting` is on. */
+  private readonly accounting: SessionAccounting | undefined;
 
   /**
    * Reads the servers from the environment ({@link optionsFromEnv}); the {@link RadiusProfile} becomes `req.user`.
@@ -240,6 +249,32 @@ export class RadiusStrategy extends PassportStrategy {
       claims: o.challengeClaims ?? new MemoryChallengeClaims(),
       serverAddress: (server) => this.client.servers().find((s) => s.name === server)?.address,
     });
+    this.accounting = SessionAccounting.fromOptions(o, this.client, o.sessionKey);
+  }
+
+  /**
+   * Ends the RADIUS accounting session of a signed-in web session (RFC 2866): sends Stop with
+   * Acct-Session-Time and Acct-Terminate-Cause (`options.cause`, default `'User-Request'`) and removes
+   * the accounting record from `req.session`. Call it in the sign-out route before `req.logout()`.
+   * Resolves at once, without waiting for the Accounting-Response: a failure becomes an
+   * `accounting-error` event on {@link RadiusStrategy.client}. Does nothing when `accounting` is off or the
+   * session has no record.
+   *
+   * @throws TypeError for an unknown `cause`.
+   */
+  endSession(req: Request, options?: EndSessionOptions): Promise<void> {
+    return this.accounting ? this.accounting.end(req, options) : Promise.resolve();
+  }
+
+  /**
+   * Express middleware that sends an Interim-Update (RFC 2866 §5.1) for the signed-in session of the
+   * request once `accountingInterim` ms have passed since the Start or the last Interim-Update; it never
+   * waits for the reply. Mount it after the session middleware. Passes every request on unchanged when
+   * `accountingInterim` is not set.
+   */
+  accountingMiddleware(): RequestHandler {
+    const accounting = this.accounting;
+    return accounting ? accounting.middleware() : (_req, _res, next) => next();
   }
 
   /** Closes the client's sockets (see {@link RadiusClient.close}). */
@@ -339,9 +374,17 @@ export class RadiusStrategy extends PassportStrategy {
     const info: RadiusSuccessInfo = { server: result.server, replyMessage: result.replyMessage, sessionTimeout: profile.sessionTimeout };
     // Installed only on the way to success(), so that no other strategy's sign-in is affected.
     const succeed = (user: Express.User, successInfo: object): void => {
-      if (this.applySessionTimeout && profile.sessionTimeout !== undefined && profile.sessionTimeout > 0) {
-        limitSessionLifetime(req, profile.sessionTimeout * 1000);
+      const hooks: Array<(session: LoggedInSession) => void> = [];
+      const sessionTimeout = profile.sessionTimeout;
+      if (this.applySessionTimeout && sessionTimeout !== undefined && sessionTimeout > 0) {
+        hooks.push((s) => {
+          if (!s.cookie) return;
+          s.cookie.maxAge = sessionTimeout * 1000;
+          debug('session cookie lifetime set from Session-Timeout: %d ms', sessionTimeout * 1000);
+        });
       }
+      if (this.accounting) hooks.push(this.accounting.onSignIn(req, username, result));
+      if (hooks.length > 0) afterLogIn(req, hooks);
       this.success(user, successInfo);
     };
     if (!this.verify) return succeed(profile as unknown as Express.User, info);

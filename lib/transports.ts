@@ -30,8 +30,10 @@ export interface Transport {
  * @param server - the validated server (its options choose the kind of transport).
  * @param ip - the IP address to talk to.
  * @param onDrop - told of every dropped datagram, by reason.
+ * @param port - over UDP, the port to talk to: the server's `port` unless given (its `accountingPort` for
+ *   accounting). Over TLS always the server's `port`, which carries accounting too (RFC 6614 §2.1).
  */
-export function createTransport(server: NormalizedServer, ip: string, onDrop: (reason: DropReason) => void): Transport {
+export function createTransport(server: NormalizedServer, ip: string, onDrop: (reason: DropReason) => void, port = server.port): Transport {
   if (server.transport === 'tls' && server.tls) {
     return new TlsDestination({
       host: ip,
@@ -44,5 +46,5 @@ export function createTransport(server: NormalizedServer, ip: string, onDrop: (r
       onDrop,
     });
   }
-  return new Destination(ip, server.port, onDrop);
+  return new Destination(ip, port, onDrop);
 }

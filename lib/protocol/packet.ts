@@ -10,13 +10,15 @@
  */
 import { createHash, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto';
 
-/** RADIUS packet codes (RFC 2865 §3, RFC 5997). */
+/** RADIUS packet codes (RFC 2865 §3, RFC 2866 §3, RFC 5997). */
 export const Code = {
   AccessRequest: 1,
   AccessAccept: 2,
   AccessReject: 3,
   AccessChallenge: 11,
   StatusServer: 12,
+  AccountingRequest: 4,
+  AccountingResponse: 5,
 } as const;
 
 /** Attribute types this module handles itself (RFC 2865 §5, RFC 2869 §5.10, RFC 3579 §3.2). */

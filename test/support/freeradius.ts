@@ -235,6 +235,8 @@ export interface FreeRadiusOptions {
     keyFile: string;
     caFile: string;
   };
+  /** Shared secret of the accounting port (default: `secret`). */
+  accountingSecret?: string;
 }
 
 export interface FreeRadiusServer {
@@ -245,6 +247,12 @@ export interface FreeRadiusServer {
   address: string;
   /** '[::1]:PORT' */
   address6: string;
+  /** UDP accounting port (RFC 2866) on 127.0.0.1 and ::1, writing every record to `detailFile`. */
+  acctPort: number;
+  /** '127.0.0.1:ACCT_PORT' */
+  acctAddress: string;
+  /** The `detail` file the accounting port appends each Accounting-Request to (inside `dir`). */
+  detailFile: string;
   secret: string;
   /** The temp raddb directory (removed by stop()). */
   dir: string;
@@ -333,7 +341,7 @@ function tlsVars(tls: FreeRadiusOptions['tls'], tlsPort: number | undefined): Re
   return { TLS_LISTEN: listen, TLS_CLIENTS: clients };
 }
 
-function configVars(dir: string, port: number, secret: string, opts: FreeRadiusOptions, tlsPort?: number): Record<string, string> {
+function configVars(dir: string, port: number, acctPort: number, secret: string, opts: FreeRadiusOptions, tlsPort?: number): Record<string, string> {
   const sign = opts.signReplies ?? true;
   const status = opts.statusServer ?? false;
   const requireMa = opts.requireMessageAuthenticator ?? true;
@@ -352,6 +360,8 @@ function configVars(dir: string, port: number, secret: string, opts: FreeRadiusO
   return {
     DIR: dir,
     PORT: String(port),
+    ACCT_PORT: String(acctPort),
+    ACCT_SECRET: confString(opts.accountingSecret ?? secret),
     SECRET: confString(secret),
     REQUIRE_MA: requireMa ? 'yes' : 'no',
     STATUS_SERVER: status ? 'yes' : 'no',
@@ -506,10 +516,12 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
   if (!FREERADIUS_BIN) throw new Error('freeradius is not installed (no freeradius/radiusd binary found)');
 
   const port = await freeUdpPort();
+  let acctPort = await freeUdpPort();
+  if (acctPort === port) acctPort = await freeUdpPort();
   const tlsPort = opts.tls ? (opts.tls.port ?? (await freeTcpPort())) : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'passport-radius-freeradius-'));
   try {
-    await writeConfig(dir, configVars(dir, port, secret, opts, tlsPort));
+    await writeConfig(dir, configVars(dir, port, acctPort, secret, opts, tlsPort));
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
@@ -530,6 +542,9 @@ async function startOnce(opts: FreeRadiusOptions, secret: string): Promise<Attem
       ...(tlsPort !== undefined ? { tlsPort } : {}),
       address: `127.0.0.1:${port}`,
       address6: `[::1]:${port}`,
+      acctPort,
+      acctAddress: `127.0.0.1:${acctPort}`,
+      detailFile: join(dir, 'detail'),
       secret,
       dir,
       ...running,
