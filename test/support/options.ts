@@ -8,6 +8,7 @@ export const SERVER_OPTION_SAMPLES: Record<string, unknown> = {
   name: 'every-option',
   address: '127.0.0.1:1812',
   secret: 'sample-secret',
+  accountingAddress: '127.0.0.1:1646',
   protocol: 'chap',
   attributes: { 'NAS-Identifier': 'options-test', 'NAS-Port': 7 },
   timeout: 3000,
