@@ -1,6 +1,7 @@
 /**
- * The `passport-radius` command line: `probe` (is the server reachable, and if not, why) and `login` (a
- * radtest-style sign-in, with the two-factor Access-Challenge answered interactively).
+ * The `passport-radius` command line: `probe` (is the server reachable, and if not, why), `login` (a
+ * radtest-style sign-in, with the two-factor Access-Challenge answered interactively) and `acct` (one
+ * accounting record, see ./acct.ts).
  *
  * Exit codes: 0 (every server reachable / Access-Accept), 1 (failed / rejected / no reply), 2 (usage:
  * bad flags, unreadable files, invalid server options), 130 (Ctrl-C at a prompt).
@@ -15,6 +16,7 @@ import { RadiusClient, type AuthResult } from '../client';
 import { RadiusConfigError, RadiusError, RadiusTimeoutError } from '../errors';
 import type { ProbeResult } from '../probe';
 import type { AttributeValue, DecodedAttributes } from '../protocol/dictionary';
+import { acctCommand, acctCommandOptions, type AcctFlags } from './acct';
 import { resolveServers, UsageError, type ResolvedServers, type ServerFlags } from './config';
 import { InterruptedError, LineReader, readFromTerminal, safeText } from './terminal';
 
@@ -168,6 +170,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   ).action(async (flags: LoginFlags) => {
     lines = flags.passwordStdin ? new LineReader(io.stdin) : undefined;
     exitCode = await loginCommand(flags, io, lines);
+  });
+
+  addServerOptions(acctCommandOptions(program.command('acct'))).action(async (status: string, flags: AcctFlags & CommonFlags) => {
+    warnAboutSecretFlag(flags, io);
+    exitCode = await acctCommand(status, flags, io, (resolved) => makeClient(resolved, flags), watchEvents);
   });
 
   try {
