@@ -83,8 +83,9 @@ export interface RadiusServerOptions {
   /**
    * Where Accounting-Requests for this server go (RFC 2866), when the strategy's `accounting` is on:
    * `'host'`, `'host:port'` or `'[v6]:port'`, sent with this server's shared secret, `timeout` and
-   * `retries`. Default: the host of `address` with port 1813 (RFC 2866 §3). Not with `transport: 'tls'`:
-   * RadSec carries accounting to the same address and port as the rest (RFC 6614 §2.1).
+   * `retries`. Default: the host of `address` with port 1813 (RFC 2866 §3); with `transport: 'tls'`, the
+   * same address and port as the rest (RadSec carries accounting too, RFC 6614 §2.1; port 2083 when
+   * `accountingAddress` gives none).
    */
   accountingAddress?: string;
 }
@@ -329,13 +330,15 @@ export const SERVER_OPTIONS = {
   },
   allowEmptyResponse: booleanOption(false),
   accountingAddress: {
-    /** The accounting host and port; undefined when absent (then the host of `address`, port 1813). */
-    parse(value: unknown, label: string): { host: string; port: number } | undefined {
+    /** The address, trimmed; undefined when absent. {@link normalizeServer} fills in the port by transport. */
+    parse(value: unknown, label: string): string | undefined {
       if (value === undefined) return undefined;
       check(typeof value === 'string', `${label} must be host[:port]`);
-      const parsed = parseAddress(value.trim(), 1813);
-      check(parsed, `${label} must be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1813", "10.0.0.5" or "[::1]:1813")`);
-      return parsed;
+      check(
+        parseAddress(value.trim(), 1813),
+        `${label} must be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1813", "10.0.0.5" or "[::1]:1813")`,
+      );
+      return value.trim();
     },
   },
 } satisfies { [K in keyof Required<RadiusServerOptions>]: OptionSpec<unknown> };
@@ -357,7 +360,7 @@ export type NormalizedServer = Omit<Parsed<typeof SERVER_OPTIONS>, 'attributes' 
   host: string;
   /** Port from `address`; when none was given 1812 (RFC 2865 §3), or 2083 over TLS (RFC 6614 §2.1). */
   port: number;
-  /** Host name or IP address Accounting-Requests go to (see {@link RadiusServerOptions.accountingAddress}); over TLS, `host`. */
+  /** Host name or IP address Accounting-Requests go to (see {@link RadiusServerOptions.accountingAddress}). */
   accountingHost: string;
   /** Port Accounting-Requests go to: 1813 when not configured (RFC 2866 §3); over TLS, `port` (RFC 6614 §2.1). */
   accountingPort: number;
@@ -373,8 +376,8 @@ export function normalizeServer(input: unknown, label: string): NormalizedServer
   check(secret, `${label}.secret must be a non-empty string or Buffer`);
   const { host, port } = parseAddress(parsed.address, tls ? RADSEC_PORT : 1812)!;
   const { accountingAddress, ...rest } = parsed;
-  check(!tls || accountingAddress === undefined, `${label}.accountingAddress applies to UDP; over TLS, accounting goes to the same address (RFC 6614 §2.1)`);
-  const accounting = accountingAddress ?? (tls ? { host, port } : { host, port: 1813 });
+  // Over TLS, accounting shares the address and port of the rest unless told otherwise (RFC 6614 §2.1).
+  const accounting = accountingAddress !== undefined ? parseAddress(accountingAddress, tls ? RADSEC_PORT : 1813)! : { host, port: tls ? port : 1813 };
   return {
     ...rest,
     secret,

@@ -30,14 +30,13 @@ export interface Transport {
  * @param server - the validated server (its options choose the kind of transport).
  * @param ip - the IP address to talk to.
  * @param onDrop - told of every dropped datagram, by reason.
- * @param port - over UDP, the port to talk to: the server's `port` unless given (its `accountingPort` for
- *   accounting). Over TLS always the server's `port`, which carries accounting too (RFC 6614 §2.1).
+ * @param port - the port to talk to: the server's `port` unless given (its `accountingPort` for accounting).
  */
 export function createTransport(server: NormalizedServer, ip: string, onDrop: (reason: DropReason) => void, port = server.port): Transport {
   if (server.transport === 'tls' && server.tls) {
     return new TlsDestination({
       host: ip,
-      port: server.port,
+      port,
       tls: server.tls,
       secret: server.secret,
       requireMessageAuthenticator: server.requireMessageAuthenticator,
