@@ -327,11 +327,20 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
           runtime.transports.delete(oldKey);
         }
       }
-      t = createTransport(runtime.config, ip, (reason) => {
-        runtime.status.counters.dropped[reason] = (runtime.status.counters.dropped[reason] ?? 0) + 1;
-        debug('%s: dropped a datagram (%s)', runtime.config.name, reason);
-        this.emit('dropped', { server: runtime.config.name, reason });
-      });
+      t = createTransport(
+        runtime.config,
+        ip,
+        (reason) => {
+          runtime.status.counters.dropped[reason] = (runtime.status.counters.dropped[reason] ?? 0) + 1;
+          debug('%s: dropped a datagram (%s)', runtime.config.name, reason);
+          this.emit('dropped', { server: runtime.config.name, reason });
+        },
+        runtime.config.port,
+        (count) => {
+          runtime.status.counters.kernelDropped += count;
+          debug('%s: the kernel dropped %d datagram(s) from this server: receive buffer full (RcvbufErrors; a flood?)', runtime.config.name, count);
+        },
+      );
       runtime.transports.set(key, t);
     }
     return t;

@@ -45,6 +45,12 @@ export interface ServerStatus {
     unreachable: number;
     /** Datagrams received on this server's sockets and dropped instead of taken as a reply, by reason (RFC 2865 §3 "silently discarded"). */
     dropped: Partial<Record<DropReason, number>>;
+    /**
+     * Datagrams from this server that the kernel dropped before they could be read, because a socket's
+     * receive buffer was full (Linux per-socket `drops`, summed host-wide as `RcvbufErrors`); read after a
+     * retransmission or a timeout. Not in `dropped`: they never reached the client.
+     */
+    kernelDropped: number;
   };
 }
 
@@ -112,7 +118,7 @@ export class ServerPool {
         heldDownUntil: undefined,
         lastError: undefined,
         lastRttMs: undefined,
-        counters: { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, timeouts: 0, unreachable: 0, dropped: {} },
+        counters: { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, timeouts: 0, unreachable: 0, dropped: {}, kernelDropped: 0 },
       },
     }));
     this.names = this.runtimes.map((r) => r.config.name);

@@ -31,8 +31,16 @@ export interface Transport {
  * @param ip - the IP address to talk to.
  * @param onDrop - told of every dropped datagram, by reason.
  * @param port - the port to talk to: the server's `port` unless given (its `accountingPort` for accounting).
+ * @param onKernelDrops - told how many more datagrams the kernel dropped (receive buffer full) when the
+ *   transport finds some (UDP only).
  */
-export function createTransport(server: NormalizedServer, ip: string, onDrop: (reason: DropReason) => void, port = server.port): Transport {
+export function createTransport(
+  server: NormalizedServer,
+  ip: string,
+  onDrop: (reason: DropReason) => void,
+  port = server.port,
+  onKernelDrops?: (count: number) => void,
+): Transport {
   if (server.transport === 'tls' && server.tls) {
     return new TlsDestination({
       host: ip,
@@ -45,5 +53,5 @@ export function createTransport(server: NormalizedServer, ip: string, onDrop: (r
       onDrop,
     });
   }
-  return new Destination(ip, port, onDrop);
+  return new Destination(ip, port, onDrop, onKernelDrops);
 }

@@ -7,11 +7,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { DropReason } from '../lib/errors';
 import { Attr, Code, encodeAttribute, encodeRequest, hidePassword, packetWork } from '../lib/protocol/packet';
 import { encodeReply } from '../lib/testing/reply';
 import { RadiusTestServer } from '../lib/testing';
+import { RadiusClient } from '../lib/client';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
 import { freeUdpPort as closedPort } from './support/freeradius';
 import { describeRequiring } from './support/requirements';
@@ -99,8 +101,12 @@ class Responder {
     this.socket.send(msg, port, '127.0.0.1');
   }
 
+  private closing: Promise<void> | undefined;
+
+  /** Closes the socket; idempotent. */
   close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    this.closing ??= new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.closing;
   }
 }
 
@@ -466,6 +472,61 @@ describe('UDP transport (Destination)', function () {
       const err = await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 })));
       assert.ok(err.reason === 'socket' || err.reason === 'unreachable', err.message);
       assert.ok(performance.now() - started < 1000);
+    });
+  });
+
+  describe('kernel drops', () => {
+    /**
+     * Another process sends 3000 datagrams of 4000 bytes from 127.0.0.1:`from` to `to` while this one is
+     * blocked (spawnSync), so that nothing reads the socket: its receive buffer overflows.
+     */
+    function floodFrom(from: number, to: number): void {
+      const flood = `const s = require('node:dgram').createSocket('udp4');
+        s.bind(${from}, '127.0.0.1', () => { let n = 0; const b = Buffer.alloc(4000);
+          for (let i = 0; i < 3000; i++) s.send(b, ${to}, '127.0.0.1', () => { if (++n === 3000) s.close(); }); });`;
+      const child = spawnSync(process.execPath, ['-e', flood], { encoding: 'utf8', timeout: 10_000 });
+      assert.equal(child.status, 0, child.stderr);
+    }
+
+    it('counts datagrams the kernel dropped on a full receive buffer (/proc/net/udp drops) and reports them after a retransmission', async function () {
+      if (!existsSync('/proc/net/udp')) this.skip();
+      this.timeout(15_000);
+      const { r, port } = await responder();
+      const reported: number[] = [];
+      const d = new Destination('127.0.0.1', port, () => {}, (count) => reported.push(count));
+      cleanups.push(() => d.close());
+      const pending = expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 1500, retries: 1 })));
+      await waitFor(() => r.received.length === 1);
+      const clientPort = r.received[0]!.port;
+      assert.equal(d.readKernelDrops(), 0);
+      // The server's port now sends junk from another process (the responder makes way).
+      await r.close();
+      floodFrom(port, clientPort);
+      // The retransmission (at 750 ms) makes the transport look; nobody asked it to.
+      await waitFor(() => reported.length > 0, 5000);
+      const total = reported.reduce((a, b) => a + b, 0);
+      assert.ok(total > 500 && total < 3000, `${total} reported`);
+      assert.equal(d.readKernelDrops(), total, 'read on demand: the same count, nothing new');
+      // (The server's port is closed by now: the retransmission draws an ICMP port unreachable.)
+      assert.ok(['timeout', 'unreachable'].includes((await pending).reason));
+    });
+
+    it("shows them as the server status's kernelDropped counter of RadiusClient", async function () {
+      if (!existsSync('/proc/net/udp')) this.skip();
+      this.timeout(15_000);
+      const { r, port } = await responder();
+      const client = new RadiusClient({
+        holdDown: 0,
+        servers: [{ name: 'flooded', address: `127.0.0.1:${port}`, secret: SECRET.toString(), attributes: { 'NAS-Identifier': 'transport-test' }, timeout: 1500, retries: 1 }],
+      });
+      cleanups.push(() => client.close());
+      const pending = client.authenticate({ username: 'alice', password: 'pw' }).catch(() => undefined);
+      await waitFor(() => r.received.length === 1);
+      const clientPort = r.received[0]!.port;
+      await r.close();
+      floodFrom(port, clientPort);
+      await waitFor(() => client.servers()[0]!.counters.kernelDropped > 500, 5000);
+      await pending;
     });
   });
 
