@@ -227,6 +227,11 @@ export class ChallengeStore {
     return { taken: true, challenge: pending };
   }
 
+  /** The pending challenge as it is, without taking it (e.g. to ask about its server); `undefined` when none. */
+  peek(req: object): PendingChallenge | undefined {
+    return readPending(sessionOf(req), this.options.sessionKey);
+  }
+
   /** Drops any pending challenge (a fresh sign-in, or a signed-in user); no session: nothing to do. */
   discard(req: object): void {
     const session = sessionOf(req);

@@ -7,7 +7,7 @@ import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type Optio
 import type { ChallengeClaims } from './challenge';
 import type { RequestAttributesFunction } from './request-attributes';
 import { ACCOUNTING_STRATEGY_OPTIONS } from './session-accounting';
-import type { RadiusStrategyOptionsBase, RadiusStrategyOptionsWithRequest } from './strategy';
+import type { RadiusStrategyClient, RadiusStrategyOwnOptions, RadiusStrategyOptionsWithClient, RadiusStrategyOptionsWithRequest } from './strategy';
 
 function text(fallback: string): OptionSpec<string> {
   return {
@@ -83,10 +83,22 @@ export const STRATEGY_OPTIONS = {
       return value as ChallengeClaims | undefined;
     },
   },
+  client: {
+    parse(value: unknown, label: string): RadiusStrategyClient | undefined {
+      if (value === undefined) return undefined;
+      const c = value as Partial<Record<keyof RadiusStrategyClient, unknown>>;
+      check(
+        typeof value === 'object' && value !== null && Array.isArray(c.serverNames) &&
+          (['servers', 'authenticate', 'respond', 'close'] as const).every((m) => typeof c[m] === 'function'),
+        `${label} must be a RADIUS client: serverNames, servers(), authenticate(), respond() and close()`,
+      );
+      return value as RadiusStrategyClient;
+    },
+  },
   selectServers: {
-    parse(value: unknown, label: string): RadiusStrategyOptionsBase['selectServers'] {
+    parse(value: unknown, label: string): RadiusStrategyOwnOptions['selectServers'] {
       check(value === undefined || typeof value === 'function', `${label} must be a function`);
-      return value as RadiusStrategyOptionsBase['selectServers'];
+      return value as RadiusStrategyOwnOptions['selectServers'];
     },
   },
   applySessionTimeout: booleanOption(false),
@@ -99,7 +111,7 @@ export const STRATEGY_OPTIONS = {
   passReqToCallback: booleanOption(false),
   ...ACCOUNTING_STRATEGY_OPTIONS,
 } satisfies {
-  [K in Exclude<keyof Required<RadiusStrategyOptionsWithRequest>, keyof typeof CLIENT_OPTIONS>]: OptionSpec<unknown>;
+  [K in Exclude<keyof Required<RadiusStrategyOptionsWithRequest & RadiusStrategyOptionsWithClient<RadiusStrategyClient>>, keyof typeof CLIENT_OPTIONS>]: OptionSpec<unknown>;
 };
 
 /** Names of the strategy's own options. */

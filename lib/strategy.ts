@@ -6,8 +6,14 @@
 import type { Request, RequestHandler } from 'express';
 import { Strategy as PassportStrategy } from 'passport-strategy';
 import createDebug from 'debug';
-import { ChallengeStore, MemoryChallengeClaims, readPending, type ChallengeClaims, type SessionLike } from './challenge';
-import { RadiusClient, type AuthResult, type RadiusClientEvents } from './client';
+import { ChallengeStore, MemoryChallengeClaims, type ChallengeClaims } from './challenge';
+import {
+  RadiusClient,
+  type AuthenticateRequest,
+  type AuthResult,
+  type ChallengeResponseRequest,
+  type RadiusClientEvents,
+} from './client';
 import { RadiusConfigError } from './errors';
 import { optionsFromEnv } from './env';
 import type { RadiusClientOptions } from './options';
@@ -27,10 +33,26 @@ export type VerifyFunction = (username: string, profile: RadiusProfile, done: Ve
 export type VerifyFunctionWithRequest = (req: Request, username: string, profile: RadiusProfile, done: VerifyDone) => void;
 
 /**
- * Options shared by both forms of {@link RadiusStrategyOptions}. Also every {@link RadiusClientOptions}
- * field, and `accounting` / `accountingInterim` ({@link AccountingStrategyOptions}).
+ * What the strategy needs from its RADIUS client: {@link RadiusClient} has it all. Give your own object
+ * as the `client` option to drive the strategy without sockets (tests) or through another transport.
  */
-export interface RadiusStrategyOptionsBase extends RadiusClientOptions, AccountingStrategyOptions {
+export interface RadiusStrategyClient {
+  /** Names of the configured servers, in configured order (the default choice of servers). */
+  readonly serverNames: readonly string[];
+  /** The configured address of each server (by name): a challenge is answered only at the same address. */
+  servers(): ReadonlyArray<{ readonly name: string; readonly address: string }>;
+  /** Sends the password step (see {@link RadiusClient.authenticate}); rejects when no server answered. */
+  authenticate(request: AuthenticateRequest): Promise<AuthResult>;
+  /** Sends a challenge response to the issuing server (see {@link RadiusClient.respond}). */
+  respond(request: ChallengeResponseRequest): Promise<AuthResult>;
+  /** Releases the client's resources; the strategy's `close()` calls it. */
+  close(): Promise<void>;
+  /** Whether an empty challenge response may be sent to this server (its `allowEmptyResponse`). Absent: never. */
+  allowsEmptyResponse?(server: string): boolean;
+}
+
+/** The strategy's own options, shared by both forms of {@link RadiusStrategyOptions}. */
+export interface RadiusStrategyOwnOptions extends AccountingStrategyOptions {
   /** Body (then query) field holding the user name. Default `'username'`. */
   usernameField?: string;
   /** Body (then query) field holding the password. Default `'password'`. */
@@ -84,6 +106,12 @@ export interface RadiusStrategyOptionsBase extends RadiusClientOptions, Accounti
   applySessionTimeout?: boolean;
 }
 
+/**
+ * Options shared by both forms of {@link RadiusStrategyOptions}: the strategy's own (with `accounting` /
+ * `accountingInterim`, {@link AccountingStrategyOptions}) and every {@link RadiusClientOptions} field.
+ */
+export interface RadiusStrategyOptionsBase extends RadiusStrategyOwnOptions, RadiusClientOptions {}
+
 /** {@link RadiusStrategy} options with `verify(username, profile, done)`. */
 export interface RadiusStrategyOptions extends RadiusStrategyOptionsBase {
   /** Pass `req` as the verify callback's first argument. Default `false`. */
@@ -93,6 +121,17 @@ export interface RadiusStrategyOptions extends RadiusStrategyOptionsBase {
 export interface RadiusStrategyOptionsWithRequest extends RadiusStrategyOptionsBase {
   /** Pass `req` as the verify callback's first argument: `verify(req, username, profile, done)`. Required here. */
   passReqToCallback: true;
+}
+
+/**
+ * {@link RadiusStrategy} options with a ready client instead of the client options (`servers` and the
+ * rest cannot be given with it): e.g. a fake in tests, so that outcomes are tested without sockets.
+ */
+export interface RadiusStrategyOptionsWithClient<Client extends RadiusStrategyClient> extends RadiusStrategyOwnOptions {
+  /** The client the strategy calls; `strategy.client` is this object. */
+  client: Client;
+  /** Pass `req` as the verify callback's first argument: `verify(req, username, profile, done)`. Default `false`. */
+  passReqToCallback?: boolean;
 }
 
 /** Per-route options: `passport.authenticate('radius', { servers: ['corp-a'] })`. */
@@ -173,20 +212,22 @@ function afterLogIn(req: Request, hooks: ReadonlyArray<(session: LoggedInSession
  *
  * @throws TypeError at construction for invalid options, naming the option.
  */
-export class RadiusStrategy extends PassportStrategy {
+export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> extends PassportStrategy {
   /** Strategy name, `'radius'` unless `options.name` says otherwise. */
   name: string;
-  /** The RADIUS client; subscribe to its events ({@link RadiusClientEvents}) or read `client.servers()`. */
-  readonly client: RadiusClient;
+  /**
+   * The RADIUS client: the {@link RadiusClient} built from the options (subscribe to its events,
+   * {@link RadiusClientEvents}, or read `client.servers()`), or the `client` option as given.
+   */
+  readonly client: Client;
   private readonly verify: VerifyFunction | VerifyFunctionWithRequest | undefined;
   private readonly passReqToCallback: boolean;
   private readonly usernameField: string;
   private readonly passwordField: string;
   private readonly codeField: string;
   private readonly challengeURL: string | undefined;
-  private readonly selectServers: RadiusStrategyOptionsBase['selectServers'];
+  private readonly selectServers: RadiusStrategyOwnOptions['selectServers'];
   private readonly requestAttributes: RequestAttributesFunction | undefined;
-  private readonly sessionKey: string;
   /** The pending Access-Challenge's home: issue, take, discard. */
   private readonly challenges: ChallengeStore;
   private readonly applySessionTimeout: boolean;
@@ -208,14 +249,18 @@ export class RadiusStrategy extends PassportStrategy {
   constructor(options: RadiusStrategyOptions, verify?: VerifyFunction);
   /** @param verify - called with `req` first. */
   constructor(options: RadiusStrategyOptionsWithRequest, verify: VerifyFunctionWithRequest);
+  /** A ready client (`client` option). @param verify - optional; without it the profile becomes `req.user`. */
+  constructor(options: RadiusStrategyOptionsWithClient<Client> & { passReqToCallback?: false }, verify?: VerifyFunction);
+  /** A ready client (`client` option). @param verify - called with `req` first. */
+  constructor(options: RadiusStrategyOptionsWithClient<Client> & { passReqToCallback: true }, verify: VerifyFunctionWithRequest);
   constructor(
-    optionsOrVerify?: RadiusStrategyOptions | RadiusStrategyOptionsWithRequest | VerifyFunction,
+    optionsOrVerify?: RadiusStrategyOptionsBase | RadiusStrategyOptionsWithClient<Client> | VerifyFunction,
     verifyArgument?: VerifyFunction | VerifyFunctionWithRequest,
   ) {
     super();
     // No options (nothing, or only a verify callback): the environment configures the servers. Chosen
     // by the first argument's type, never by counting arguments.
-    let options: RadiusStrategyOptions | RadiusStrategyOptionsWithRequest;
+    let options: RadiusStrategyOptionsBase | RadiusStrategyOptionsWithClient<Client>;
     let verify = verifyArgument;
     if (optionsOrVerify === undefined || typeof optionsOrVerify === 'function') {
       check(verifyArgument === undefined, 'without options, the verify callback is the only argument');
@@ -237,10 +282,16 @@ export class RadiusStrategy extends PassportStrategy {
     this.passReqToCallback = o.passReqToCallback;
     this.selectServers = o.selectServers;
     this.requestAttributes = o.requestAttributes;
-    this.sessionKey = o.sessionKey;
     this.applySessionTimeout = o.applySessionTimeout;
     this.verify = verify;
-    this.client = new RadiusClient(clientOptions as unknown as RadiusClientOptions, 'RadiusStrategy');
+    if (o.client !== undefined) {
+      const given = Object.keys(clientOptions);
+      check(given.length === 0, `client and ${given.join(', ')} cannot be given together: the client has its own servers`);
+      this.client = o.client as Client;
+    } else {
+      // Without a `client`, Client is its default, RadiusClient.
+      this.client = new RadiusClient(clientOptions as unknown as RadiusClientOptions, 'RadiusStrategy') as unknown as Client;
+    }
     this.challenges = new ChallengeStore({
       sessionKey: o.sessionKey,
       strategy: this.name,
@@ -249,7 +300,10 @@ export class RadiusStrategy extends PassportStrategy {
       claims: o.challengeClaims ?? new MemoryChallengeClaims(),
       serverAddress: (server) => this.client.servers().find((s) => s.name === server)?.address,
     });
-    this.accounting = SessionAccounting.fromOptions(o, this.client, o.sessionKey);
+    // Accounting sends through RadiusClient's own transports: a given client must be one to use it.
+    const accountingClient = this.client instanceof RadiusClient ? this.client : undefined;
+    check(!o.accounting || accountingClient !== undefined, 'accounting needs a RadiusClient (built from the options, or given as client)');
+    this.accounting = accountingClient ? SessionAccounting.fromOptions(o, accountingClient, o.sessionKey) : undefined;
   }
 
   /**
@@ -331,8 +385,8 @@ export class RadiusStrategy extends PassportStrategy {
 
   /** True when a challenge is pending from a server configured with `allowEmptyResponse`. */
   private emptyResponseInvited(req: Request): boolean {
-    const pending = readPending((req as { session?: unknown }).session as SessionLike | undefined, this.sessionKey);
-    return pending !== undefined && this.client.allowsEmptyResponse(pending.server);
+    const server = this.challenges.peek(req)?.server;
+    return server !== undefined && this.client.allowsEmptyResponse?.(server) === true;
   }
 
   private async chooseServers(req: Request, username: string, options: RadiusAuthenticateOptions): Promise<readonly string[]> {
