@@ -108,6 +108,7 @@ export const STRATEGY_OPTIONS = {
       return value as RequestAttributesFunction | undefined;
     },
   },
+  allowQueryCredentials: booleanOption(false),
   passReqToCallback: booleanOption(false),
   ...ACCOUNTING_STRATEGY_OPTIONS,
 } satisfies {

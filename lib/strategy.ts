@@ -53,12 +53,19 @@ export interface RadiusStrategyClient {
 
 /** The strategy's own options, shared by both forms of {@link RadiusStrategyOptions}. */
 export interface RadiusStrategyOwnOptions extends AccountingStrategyOptions {
-  /** Body (then query) field holding the user name. Default `'username'`. */
+  /** Body field holding the user name (also read from the query string with `allowQueryCredentials`). Default `'username'`. */
   usernameField?: string;
-  /** Body (then query) field holding the password. Default `'password'`. */
+  /** Body field holding the password (also read from the query string with `allowQueryCredentials`). Default `'password'`. */
   passwordField?: string;
-  /** Body (then query) field holding the challenge response (code). Default `'code'`. */
+  /** Body field holding the challenge response, the code (also read from the query string with `allowQueryCredentials`). Default `'code'`. */
   codeField?: string;
+  /**
+   * Also read the user name, password and code from the query string when the body lacks them (as
+   * passport-local does). Off by default: credentials in URLs end up in access logs, proxy logs and
+   * browser history, so a request carrying any of these fields in its query string fails with 400.
+   * Default `false`.
+   */
+  allowQueryCredentials?: boolean;
   /**
    * Where to redirect (303 See Other) after an Access-Challenge, once the session is saved. Without it
    * the strategy fails with `{ message: prompt, challenge: true }` and 401 (for APIs and single-page apps).
@@ -81,8 +88,9 @@ export interface RadiusStrategyOwnOptions extends AccountingStrategyOptions {
   name?: string;
   /**
    * Chooses the servers for a request, in order (sync or async), e.g. by the user's organization.
-   * `username` is the user name the strategy will send (read from the body, then the query string):
-   * choose by it, not by `req.body` alone, or a user name in the query string could pick other servers.
+   * `username` is the user name the strategy will send (from the body; with `allowQueryCredentials`, from
+   * the body, then the query string): choose by it, not by `req.body` alone, or a user name in the query
+   * string could pick other servers.
    * Default: every server, in configured order. An unknown name → `error`; an empty list → `fail` 401.
    * `passport.authenticate('radius', { servers })` overrides it per route.
    */
@@ -150,10 +158,14 @@ export interface RadiusSuccessInfo {
   sessionTimeout: number | undefined;
 }
 
-function field(req: Request, name: string): string | undefined {
-  const body = req.body as Record<string, unknown> | undefined;
-  const query = req.query as Record<string, unknown> | undefined;
-  const value = body?.[name] ?? query?.[name];
+/** An own property of a parsed body or query string (a polluted prototype is not a field). */
+function own(source: unknown, name: string): unknown {
+  return typeof source === 'object' && source !== null && Object.hasOwn(source, name) ? (source as Record<string, unknown>)[name] : undefined;
+}
+
+/** A field from the body, then (only when allowed) the query string; non-strings read as absent. */
+function field(req: Request, name: string, allowQuery: boolean): string | undefined {
+  const value = own(req.body, name) ?? (allowQuery ? own(req.query, name) : undefined);
   return typeof value === 'string' ? value : undefined;
 }
 
@@ -233,6 +245,7 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
   private readonly applySessionTimeout: boolean;
   /** Accounting of signed-in sessions (RFC 2866), when `accounting` is on. */
   private readonly accounting: SessionAccounting | undefined;
+  private readonly allowQueryCredentials: boolean;
 
   /**
    * Reads the servers from the environment ({@link optionsFromEnv}); the {@link RadiusProfile} becomes `req.user`.
@@ -283,6 +296,7 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
     this.selectServers = o.selectServers;
     this.requestAttributes = o.requestAttributes;
     this.applySessionTimeout = o.applySessionTimeout;
+    this.allowQueryCredentials = o.allowQueryCredentials;
     this.verify = verify;
     if (o.client !== undefined) {
       const given = Object.keys(clientOptions);
@@ -342,9 +356,13 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
   }
 
   private async run(req: Request, options: RadiusAuthenticateOptions): Promise<void> {
-    const username = field(req, this.usernameField);
-    const password = field(req, this.passwordField);
-    const code = field(req, this.codeField);
+    if (!this.allowQueryCredentials && [this.usernameField, this.passwordField, this.codeField].some((name) => own(req.query, name) !== undefined)) {
+      // Passwords and codes in URLs end up in access logs, proxy logs and browser history.
+      return this.fail({ message: 'Send the user name, password and code in the request body, not in the URL' }, 400);
+    }
+    const username = field(req, this.usernameField, this.allowQueryCredentials);
+    const password = field(req, this.passwordField, this.allowQueryCredentials);
+    const code = field(req, this.codeField, this.allowQueryCredentials);
 
     if (password !== undefined && password !== '') {
       // A fresh sign-in always discards a pending challenge: a stale State is never sent (RFC 5080 §2.1.1).

@@ -163,6 +163,33 @@ const rows: Row[] = [
   { what: 'password over 128 bytes', req: () => request({ username: 'alice', password: 'é'.repeat(65) }), expect: { action: 'fail', status: 400, message: 'Password is too long' }, sent: 0 },
   { what: 'user name over 253 bytes', req: () => request({ username: 'u'.repeat(254), password: 'pw' }), expect: { action: 'fail', status: 400, message: 'User name is too long' }, sent: 0 },
   {
+    what: 'credentials in the query string',
+    req: () => request({}, { query: { username: 'alice', password: 'pw' } }),
+    expect: { action: 'fail', status: 400, message: 'Send the user name, password and code in the request body, not in the URL' },
+    sent: 0,
+  },
+  {
+    what: 'a user name in the query string next to a password in the body',
+    req: () => request({ password: 'pw' }, { query: { username: 'alice' } }),
+    expect: { action: 'fail', status: 400, message: 'Send the user name, password and code in the request body, not in the URL' },
+    sent: 0,
+  },
+  {
+    what: 'a code in the query string',
+    req: () => request({}, { query: { code: '123456' }, session: { radius: pending() } }),
+    expect: { action: 'fail', status: 400, message: 'Send the user name, password and code in the request body, not in the URL' },
+    sent: 0,
+    then: (req) => assert.equal((req.session?.radius as { username: string }).username, 'carol', 'the challenge was spent'),
+  },
+  {
+    what: 'credentials in the query string with allowQueryCredentials',
+    replies: [accept()],
+    options: { allowQueryCredentials: true },
+    req: () => request({}, { query: { username: 'alice', password: 'pw' } }),
+    expect: { action: 'success' },
+    sent: 1,
+  },
+  {
     what: 'verified Access-Accept, no verify callback',
     replies: [accept({ replyMessage: 'Welcome', rawAttributes: [{ type: 27, value: Buffer.from([0, 0, 14, 16]) }] })],
     req: () => request({ username: 'alice', password: 'pw' }),
@@ -319,6 +346,26 @@ describe('RadiusStrategy outcomes (README "Outcomes", fake client, no sockets)',
     assert.deepEqual([a.action, b.action].sort(), ['fail', 'success']);
     assert.equal(strategy.client.sent.length, 1);
   });
+
+  for (const allowQueryCredentials of [false, true]) {
+    it(`gives selectServers the user name that is sent (allowQueryCredentials: ${allowQueryCredentials})`, async function () {
+      const chosenFor: string[] = [];
+      const strategy = build([accept()], {
+        allowQueryCredentials,
+        selectServers: (_req, username) => {
+          chosenFor.push(username);
+          return ['b'];
+        },
+      });
+      // Body first: a user name in the query string never overrides the body's.
+      const req = request({ username: 'alice', password: 'pw' }, allowQueryCredentials ? { query: { username: 'mallory' } } : {});
+      const action = await authenticate(strategy, req);
+      assert.equal(action.action, 'success');
+      const [sent] = strategy.client.sent;
+      assert.ok(sent?.kind === 'authenticate');
+      assert.deepEqual([chosenFor, sent.request.username, sent.request.servers], [['alice'], 'alice', ['b']]);
+    });
+  }
 
   it('sends the code with the user name and State of the challenge, to the issuing server', async function () {
     const strategy = build([accept()]);

@@ -75,8 +75,8 @@ describeFreeRadius('Choosing servers per request (FreeRADIUS + RadiusTestServer)
     assert.deepEqual(sent, ['acme:bob@acme.example']);
   });
 
-  it('chooses by the user name the strategy sends, also when it comes in the query string', async () => {
-    const { agent } = app({ selectServers: byDomain });
+  it('chooses by the user name the strategy sends, also when it comes in the query string (allowQueryCredentials)', async () => {
+    const { agent } = app({ selectServers: byDomain, allowQueryCredentials: true });
     const res = await agent.post('/login?username=bob%40acme.example').type('form').send({ password: 'bob-password' });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.user.server, 'acme');

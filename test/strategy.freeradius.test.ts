@@ -229,8 +229,19 @@ describe('RadiusStrategy input checks (nothing is sent)', () => {
     });
   }
 
-  it('reads the fields from the query string too, and custom field names', async () => {
+  it('refuses credentials in the query string with 400 by default, sending nothing', async () => {
     const { app } = buildApp({ ...opts(), usernameField: 'user', passwordField: 'pass' });
+    const before = srv.received.length;
+    for (const path of ['/login?user=alice&pass=pw', '/login?pass=pw']) {
+      const res = await request(app).post(path).type('form').send({ user: 'alice' });
+      assert.equal(res.status, 400, path);
+      assert.equal(res.body.info.message, 'Send the user name, password and code in the request body, not in the URL');
+    }
+    assert.equal(srv.received.length, before);
+  });
+
+  it('reads the fields from the query string too with allowQueryCredentials, and custom field names', async () => {
+    const { app } = buildApp({ ...opts(), usernameField: 'user', passwordField: 'pass', allowQueryCredentials: true });
     const res = await request(app).post('/login?user=alice&pass=pw');
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
