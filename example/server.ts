@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { RadiusServerOptions } from '../lib';
+import { parseJson } from '../lib/json';
 import { createApp, type Organization } from './app';
 import { redisChallengeClaims } from './challenge-claims';
 import { DEMO_USERS, startDemo, type Demo } from './demo';
@@ -22,7 +23,10 @@ import { createSessionStore } from './session-store';
 function jsonArray(name: string): unknown[] | undefined {
   const text = process.env[name];
   if (!text) return undefined;
-  const parsed: unknown = JSON.parse(text);
+  // Only the position: RADIUS_SERVERS holds shared secrets, and Node's message would quote the value.
+  const parsed = parseJson(text, (position) => {
+    throw new TypeError(`${name} is not valid JSON (${position})`);
+  });
   if (!Array.isArray(parsed)) throw new TypeError(`${name} must be a JSON array`);
   return parsed;
 }

@@ -5,6 +5,7 @@
  * Every problem is a `TypeError` naming the variable, and never quoting a secret.
  */
 import { readFileSync } from 'node:fs';
+import { parseJson } from './json';
 import { normalizeServer, type RadiusServerOptions } from './options';
 import type { RadiusStrategyOptions } from './strategy';
 
@@ -72,12 +73,8 @@ function nasFrom(env: Environment): Array<[string, string]> {
 }
 
 function serversFromJson(text: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    fail(`RADIUS_SERVERS is not valid JSON (${(err as Error).message})`);
-  }
+  // Only the position: the value holds shared secrets, and Node's message would quote it.
+  const parsed = parseJson(text, (position) => fail(`RADIUS_SERVERS is not valid JSON (${position})`));
   if (!Array.isArray(parsed) || parsed.length === 0) fail('RADIUS_SERVERS must be a JSON array of servers, e.g. [{"name":"corp","address":"10.0.0.5:1812"}]');
   return parsed;
 }

@@ -110,9 +110,29 @@ export function argument(condition: unknown, message: string): asserts condition
   if (!condition) throw new TypeError(message);
 }
 
-/** The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8. */
+/**
+ * Control characters: C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F), Unicode category Cc.
+ * A NUL ends the name for servers written in C (FreeRADIUS checks "trudy" for "trudy\0@globex.example",
+ * while the app would sign in the whole string); the others split or forge log lines and terminal output.
+ * C1 is refused too: RFC 8264 §9.11 (PRECIS, the basis for user names in RFC 8265) disallows every Cc
+ * character in identifiers, and no real user name holds one. `\p{Cc}` is exactly those ranges.
+ */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
+/** Whether `text` holds a control character (C0, DEL or C1); such a user name is never sent. */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTER.test(text);
+}
+
+/**
+ * The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8
+ * without control characters (see {@link hasControlCharacter}).
+ */
 export function userNameBytes(value: unknown, where: string): Buffer {
   argument(typeof value === 'string', `${where}: username must be a string`);
+  if (hasControlCharacter(value)) {
+    throw new RadiusConfigError(`${where}: username must not contain control characters (U+0000–U+001F, U+007F–U+009F)`);
+  }
   const bytes = Buffer.from(value, 'utf8');
   if (bytes.length === 0 || bytes.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
   return bytes;

@@ -20,6 +20,7 @@ import type { RadiusClientOptions } from './options';
 import { normalizeStrategyOptions } from './strategy-options';
 import { requestAttributesFor, type RequestAttributesFunction } from './request-attributes';
 import { buildProfile, type RadiusProfile } from './profile';
+import { hasControlCharacter } from './request';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 import { SessionAccounting, type AccountingStrategyOptions, type EndSessionOptions } from './session-accounting';
 
@@ -369,6 +370,8 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
       this.challenges.discard(req);
       if (username === undefined || username === '') return this.fail({ message: 'Missing credentials' }, 400);
       if (Buffer.byteLength(username, 'utf8') > MAX_ATTRIBUTE_VALUE_LENGTH) return this.fail({ message: 'User name is too long' }, 400);
+      // A NUL would cut the name short at the server but not here (see hasControlCharacter).
+      if (hasControlCharacter(username)) return this.fail({ message: 'Invalid user name' }, 400);
       if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Password is too long' }, 400);
       const servers = await this.chooseServers(req, username, options);
       if (servers.length === 0) return this.fail({ message: 'RADIUS sign-in is not enabled for this account' }, 401);

@@ -112,6 +112,20 @@ describe('passport-radius CLI (no server needed)', function () {
     for (const r of runs) assert.equal(r.stdout.includes('Reachable'), false);
   });
 
+  it('probe --config with a file that is not JSON: exit 2, the file and the position, never an excerpt', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'passport-radius-cli-json-'));
+    try {
+      const file = join(dir, 'bad.json');
+      await writeFile(file, '[\n  {"name":"a","address":"127.0.0.1","secret":TOPSECRET-hunter2}\n]\n');
+      const run = await cli(['probe', '--config', file]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.match(run.stderr, new RegExp(`--config: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not valid JSON \\(unexpected character at line 2, column 46\\)`));
+      assertNoLeak(run, ['TOPSECRET', 'hunter2']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('probe: reports an unresolvable name as a DNS failure, exit 1', async () => {
     const run = await cli(['probe', '--address', 'no-such-host.invalid', '--nas-identifier', 'x'], { env: { RADIUS_SECRET: 'env-secret' } });
     assert.equal(run.code, 1, run.stderr);

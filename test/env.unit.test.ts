@@ -104,6 +104,32 @@ describe('optionsFromEnv', () => {
   }
 });
 
+describe('optionsFromEnv with RADIUS_SERVERS that is not JSON', () => {
+  // Node's JSON.parse message quotes the input around the error: here, the shared secret.
+  const cases: Array<[string, string, RegExp]> = [
+    ['an unquoted secret', '[{"name":"a","secret":TOPSECRET-hunter2}]', /\(unexpected character at line 1, column 23\)$/],
+    ['a bare secret', 'TOPSECRET-hunter2', /\(unexpected character at line 1, column 1\)$/],
+    ['a trailing comma on line 2', '[{"name":"a",\n "secret":"TOPSECRET-hunter2",}]', /\(property name expected at line 2, column 31\)$/],
+    ['a missing closing brace', '[{"name":"a","secret":"TOPSECRET-hunter2"', /\(closing brace expected at line 1, column 42\)$/],
+    ['a control character in the secret', '[{"name":"a","secret":"TOPSECRET-\u0001hunter2"}]', /RADIUS_SERVERS is not valid JSON \(.* at line 1, column \d+\)$/],
+  ];
+  for (const [what, value, position] of cases) {
+    it(`names the variable and the position for ${what}, never quoting the value`, () => {
+      assert.throws(
+        () => optionsFromEnv({ RADIUS_SERVERS: value, RADIUS_SECRET: 'x' }),
+        (err: unknown) => {
+          assert.ok(err instanceof TypeError);
+          assert.match(err.message, /^RadiusStrategy: RADIUS_SERVERS is not valid JSON \(/);
+          assert.match(err.message, position);
+          assert.ok(!/TOPSECRET|hunter2|secret"/.test(err.message), err.message);
+          assert.equal(err.cause, undefined);
+          return true;
+        },
+      );
+    });
+  }
+});
+
 describe('new RadiusStrategy() configured by the environment', () => {
   const saved = { ...process.env };
   let radius: RadiusTestServer;

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseJson } from '../json';
 import { CLIENT_OPTION_NAMES, SERVER_OPTION_NAMES, type RadiusClientOptions, type RadiusProtocol, type RadiusServerOptions } from '../options';
 import type { AttributeInput } from '../protocol/dictionary';
 import { encodeConfiguredAttributes } from '../protocol/dictionary';
@@ -122,12 +123,10 @@ function readConfig(path: string, flags: ServerFlags, env: NodeJS.ProcessEnv): R
   } catch (err) {
     throw new UsageError(`--config: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`--config: ${path} is not valid JSON (${(err as Error).message})`, { cause: err });
-  }
+  // Only the position, and no cause: the file holds shared secrets, and Node's message would quote it.
+  const parsed = parseJson(text, (position) => {
+    throw new UsageError(`--config: ${path} is not valid JSON (${position})`);
+  });
   const top = Array.isArray(parsed) ? { servers: parsed } : parsed;
   if (typeof top !== 'object' || top === null || !Array.isArray((top as { servers?: unknown }).servers)) {
     throw new UsageError(`--config: ${path} must hold an array of servers, or an object with a "servers" array`);
