@@ -1,6 +1,8 @@
 /**
  * The UDP transport (lib/transport.ts) on its own: socket pool past 256 Identifiers, retransmission
- * timing, late and duplicate replies, ICMP errors, failed connects, close() and process lifetime.
+ * timing, late and duplicate replies, hostile replies (verified before parsed, bounded work), ICMP errors
+ * (per socket; a forged one sent from a raw socket), probe(), kernel drops, failed connects, close() and
+ * process lifetime, following the rules in the header of lib/transport.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
