@@ -309,7 +309,7 @@ function tlsVars(tls: FreeRadiusOptions['tls'], tlsPort: number | undefined): Re
   if (!tls || tlsPort === undefined) return { TLS_LISTEN: '# no TLS listener', TLS_CLIENTS: '# no TLS clients' };
   const listen = [
     'listen {',
-    '\ttype = auth',
+    '\ttype = auth+acct', // RadSec carries accounting too (RFC 6614 §2.1)
     '\tipaddr = 127.0.0.1',
     `\tport = ${tlsPort}`,
     '\tproto = tcp',
