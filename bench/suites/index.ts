@@ -9,6 +9,7 @@ import b2 from './b2';
 import b3 from './b3';
 import profiles from './profiles';
 import junk from './junk';
+import push from './push';
 
 export const SUITES: readonly Suite[] = [
   b1,
@@ -17,4 +18,5 @@ export const SUITES: readonly Suite[] = [
   b3,
   profiles,
   junk,
+  push,
 ];

@@ -1,35 +1,28 @@
 /**
- * B4: sign-ins held by a push server. N concurrent sign-ins through HTTP (Express + express-session +
- * Passport, bench/push-app.ts) against a responder that answers every Access-Request HOLD ms late, as a
- * two-factor server holds the request until the user approves on the phone. Side by side: RadiusStrategy
- * and the limit client (bench/limit-client.ts) in the same app, held the same way.
+ * B4: sign-ins held by a push server (issue 12). `count` concurrent sign-ins through HTTP (Express +
+ * express-session + Passport, bench/push-app.ts) against the bench responder answering every
+ * Access-Request `holdMs` late, as a two-factor server holds the request until the user approves on the
+ * phone. Side by side: RadiusStrategy (timeout 60 s) and the same app with a minimal strategy around the
+ * limit client (bench/limit-client.ts), held the same way.
  *
- *   node --import tsx bench/push.ts [--smoke] [--count 10000] [--hold 20000] [--out DIR]
+ * For each app: memory after a full GC when idle, then with every sign-in held (all Access-Requests
+ * received by the responder, none answered yet): (heapUsed + external) growth ÷ count and RSS growth ÷
+ * count; event-loop delay (how much later than due a 10 ms timer fired: p50, p99, max) while the sign-ins
+ * arrive and while they are answered, leaving out the forced GC of the memory sample; errors (anything but
+ * 200, socket errors, requests the responder found badly signed); and the sign-ins' latency.
  *
- * For each app: memory after a full GC when idle, then with every sign-in held (all N Access-Requests
- * received by the responder, none answered yet): (heapUsed + external) growth ÷ N and RSS growth ÷ N;
- * event-loop delay (how much later than due a 10 ms timer fired: p50, p99, max) while the sign-ins arrive
- * and while they are answered, leaving out the forced GC of the memory sample; errors (anything but 200,
- * socket errors, requests the responder found badly signed); and the sign-ins' latency.
- * Writes DIR/push.{md,json} (default bench/results; the smoke run writes nothing unless --out is given).
+ *   npm run bench:push     the full B4 alone (10,000 held 20 s, about 1.5 minutes); writes bench/results/push/
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { PASSWORD, ROOT, SECRET, percentile, runMain, sleep, startChild, type Child } from './common';
+import { PASSWORD, percentile, sleep, startChild, type Child } from '../common';
+import { defineSuite, responderStats, startResponder } from '../suite';
 
-const { values } = parseArgs({
-  options: {
-    smoke: { type: 'boolean', default: false },
-    count: { type: 'string' },
-    hold: { type: 'string' },
-    out: { type: 'string' },
-  },
-});
-const smoke = values.smoke;
-const COUNT = Number(values.count ?? (smoke ? 200 : 10_000));
-const HOLD_MS = Number(values.hold ?? (smoke ? 1000 : 20_000));
+interface PushConfig {
+  /** Concurrent sign-ins. */
+  count: number;
+  /** How long the responder holds each Access-Request, ms. */
+  holdMs: number;
+}
 
 /** One app's numbers: bytes, ms, counts. */
 export interface PushRow {
@@ -66,14 +59,9 @@ interface Loop {
   p99Ms: number;
   maxMs: number;
 }
-interface Stats {
-  received: number;
-  answered: number;
-  bad: number;
-}
 
 /** Sends one sign-in; resolves with its status (or an error code) and its latency. */
-function signIn(port: number, agent: Agent, i: number): Promise<{ outcome: string; ms: number }> {
+function signIn(port: number, agent: Agent, i: number, holdMs: number): Promise<{ outcome: string; ms: number }> {
   const body = `username=user${i}&password=${encodeURIComponent(PASSWORD)}`;
   const started = performance.now();
   return new Promise((resolve) => {
@@ -84,28 +72,29 @@ function signIn(port: number, agent: Agent, i: number): Promise<{ outcome: strin
         res.on('end', () => resolve({ outcome: String(res.statusCode), ms: performance.now() - started }));
       },
     );
-    req.setTimeout(HOLD_MS + 60_000);
+    req.setTimeout(holdMs + 60_000);
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ outcome: err.code ?? err.message, ms: performance.now() - started }));
     req.end(body);
   });
 }
 
-async function runApp(mode: 'radius' | 'limit', responder: Child, radiusPort: number): Promise<PushRow> {
+async function runApp(mode: 'radius' | 'limit', responder: Child, radiusPort: number, config: PushConfig): Promise<PushRow> {
+  const { count: COUNT, holdMs: HOLD_MS } = config;
   const app = startChild('push-app.ts', ['--mode', mode, '--radius-port', String(radiusPort)], ['--expose-gc']);
   try {
     const { port } = await app.firstJson<{ port: number }>();
     // Warm up: a few sign-ins so that code is compiled and sockets exist before measuring.
     const agent = new Agent({ keepAlive: false, maxSockets: Infinity });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(port, agent, i)));
-    await responder.ask({ cmd: 'reset' });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(port, agent, i, HOLD_MS)));
+    await responderStats(responder, true);
     const idle = await app.ask<Memory>({ cmd: 'sample' }, 30_000);
     await app.ask({ cmd: 'loop-reset' });
 
     const started = performance.now();
-    const pending = Array.from({ length: COUNT }, (_, i) => signIn(port, agent, i));
+    const pending = Array.from({ length: COUNT }, (_, i) => signIn(port, agent, i, HOLD_MS));
     let rampMs = Number.NaN;
     for (;;) {
-      const { stats } = await responder.ask<{ stats: Stats }>({ cmd: 'stats' });
+      const stats = await responderStats(responder, false);
       if (stats.received >= COUNT) {
         rampMs = performance.now() - started;
         break;
@@ -119,7 +108,7 @@ async function runApp(mode: 'radius' | 'limit', responder: Child, radiusPort: nu
     await app.ask({ cmd: 'loop-reset' });
     const results = await Promise.all(pending);
     const answerLoop = await app.ask<Loop>({ cmd: 'loop' });
-    const { stats } = await responder.ask<{ stats: Stats }>({ cmd: 'stats' });
+    const stats = await responderStats(responder, false);
     agent.destroy();
 
     const errorKinds: Record<string, number> = {};
@@ -153,10 +142,10 @@ async function runApp(mode: 'radius' | 'limit', responder: Child, radiusPort: nu
 }
 
 /** The Markdown table of a run. */
-export function renderPush(rows: readonly PushRow[], when: string): string {
+function renderPush(rows: readonly PushRow[]): string[] {
   const kib = (b: number): string => (b / 1024).toFixed(1);
   const lines = [
-    `#### B4: ${rows[0]?.count ?? 0} concurrent sign-ins through HTTP held ${((rows[0]?.holdMs ?? 0) / 1000).toFixed(0)} s by a push-like responder (${when})`,
+    `#### B4: ${rows[0]?.count ?? 0} concurrent sign-ins through HTTP held ${((rows[0]?.holdMs ?? 0) / 1000).toFixed(0)} s by a push-like responder`,
     '',
     '| app | signed in | errors | memory per held sign-in (heap + external) | RSS per held sign-in | event-loop delay p50 / p99 / max: arriving | … answering | sign-in p50 / p99 / max | all held after |',
     '|---|---|---|---|---|---|---|---|---|',
@@ -174,34 +163,29 @@ export function renderPush(rows: readonly PushRow[], when: string): string {
   if (radius && limit && limit.heapBytesPerSignIn > 0) {
     lines.push('', `Memory per held sign-in, RadiusStrategy ÷ limit: **${(radius.heapBytesPerSignIn / limit.heapBytesPerSignIn).toFixed(2)}×** (both include Express, the session and the HTTP socket).`);
   }
-  return lines.join('\n') + '\n';
+  return lines;
 }
 
-/** Runs B4 for both apps and returns the rows. */
-export async function runPushSuite(): Promise<PushRow[]> {
-  const responder = startChild('responder.ts', ['--secret', SECRET, '--delay', String(HOLD_MS), '--verify', PASSWORD]);
-  try {
-    const { port } = await responder.firstJson<{ port: number }>();
-    const rows: PushRow[] = [];
-    for (const mode of ['radius', 'limit'] as const) rows.push(await runApp(mode, responder, port));
-    return rows;
-  } finally {
-    await responder.kill();
-  }
-}
-
-if (require.main === module) {
-  runMain(async () => {
-    const rows = await runPushSuite();
-    const when = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-    const md = renderPush(rows, when);
-    process.stdout.write(md);
-    const out = values.out ?? (smoke ? undefined : join(ROOT, 'bench', 'results'));
-    if (out) {
-      mkdirSync(out, { recursive: true });
-      writeFileSync(join(out, 'push.md'), md);
-      writeFileSync(join(out, 'push.json'), JSON.stringify({ when, rows }, null, 2) + '\n');
+export default defineSuite<PushRow[], PushConfig>({
+  name: 'push',
+  config: { smoke: { count: 200, holdMs: 1000 }, full: { count: 10_000, holdMs: 20_000 } },
+  async run({ config, log }) {
+    const { child, port } = await startResponder(['--delay', String(config.holdMs), '--verify', PASSWORD]);
+    try {
+      const rows: PushRow[] = [];
+      for (const mode of ['radius', 'limit'] as const) {
+        log(`push: ${config.count} sign-ins held ${config.holdMs} ms through ${mode}`);
+        rows.push(await runApp(mode, child, port, config));
+      }
+      return rows;
+    } finally {
+      await child.kill();
     }
-    if (rows.some((r) => r.ok === 0)) throw new Error('B4: an app signed nobody in');
-  });
-}
+  },
+  check(rows) {
+    return rows.filter((r) => r.errors > 0).map((r) => `push: ${r.app} had ${r.errors} errors (${JSON.stringify(r.errorKinds)})`);
+  },
+  details(rows) {
+    return renderPush(rows);
+  },
+});
