@@ -1,49 +1,43 @@
 /**
- * The example app: Express + express-session + Passport with RadiusStrategy.
- * Routes: GET/POST /login, GET/POST /login/challenge, GET /account, POST /logout, GET /status.
+ * The example app: the seed's administrator console on Express + Passport with RadiusStrategy.
  *
- * Organizations choose their RADIUS servers: the user name's domain (`carol@acme.example`) names the
- * organization; an organization lists its own servers or inherits the system-wide default.
+ * Pages: sign-in and challenge (./pages/sign-in.ts), account, and for admins (Class "admins"): RADIUS
+ * servers (Settings > Security > RADIUS), organizations and their security settings, alerts and log,
+ * server status. Settings change at run time and persist (./settings-store.ts); the strategy follows them
+ * (./radius.ts). Security headers (helmet), no-store caching, cross-origin POSTs refused (./csrf.ts),
+ * sign-in throttling (./throttle.ts), /healthz.
  */
+import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session, { type Store } from 'express-session';
-import passport from 'passport';
-import { getChallenge, RadiusError, RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
+import helmet from 'helmet';
+import { RadiusError, type ChallengeClaims, type RadiusServerOptions, type RadiusStrategy } from '../lib';
+import { AlertLog } from './alerts';
 import { crossOriginProtection, type CrossOriginProtectionOptions } from './csrf';
+import { escapeHtml, page } from './html';
+import { ServerMonitor } from './monitor';
+import { accountRoutes } from './pages/account';
+import { alertRoutes } from './pages/alerts';
+import { organizationRoutes } from './pages/organizations';
+import { serverRoutes } from './pages/servers';
+import { signInRoutes } from './pages/sign-in';
+import { statusRoutes } from './pages/status';
+import { RadiusConsole } from './radius';
+import { fromServerOptions, initialSettings, type Settings } from './settings';
+import { MemorySettingsStore, type SettingsStore } from './settings-store';
+import { createThrottle, type ThrottleOptions } from './throttle';
 
-/** The signed-in user kept in the session. */
-export interface ExampleUser {
-  username: string;
-  /** The RADIUS server that accepted. */
-  server: string;
-  /** From the Access-Accept's Class: "admins" → `'admin'`, else `'user'`. */
-  role: string;
-  /** The organization's name, or `'(system-wide)'` for users of no organization. */
-  organization: string;
-}
-
-/** An organization of the example: users whose name ends in `@domain`. */
-export interface Organization {
-  name: string;
-  /** The user name's domain, e.g. `'acme.example'` (compared case-insensitively). */
-  domain: string;
-  /**
-   * Its own servers, in order; `[]` turns RADIUS sign-in off for it. Absent: it inherits the system-wide
-   * default (`defaultServers`).
-   */
-  servers?: string[];
-}
+export type { ExampleUser } from './radius';
+export { escapeHtml } from './html';
 
 /** How to build the example app. */
 export interface ExampleAppOptions {
-  servers: RadiusServerOptions[];
-  /** Organizations with their own servers or inheriting the default. Default none. */
-  organizations?: Organization[];
-  /**
-   * The system-wide default: servers for users of no organization and of organizations that inherit.
-   * Default: every server that no organization names.
-   */
-  defaultServers?: string[];
+  /** The settings to start with (from the settings store, or a first start). */
+  settings?: Settings;
+  /** Or, for a first start: these servers, every one used system-wide. */
+  servers?: RadiusServerOptions[];
+  /** Where changes are saved. Default: memory (lost at exit). */
+  settingsStore?: SettingsStore;
   /** express-session store; the memory store when omitted. */
   store?: Store;
   /** Single use of challenges across instances (./challenge-claims.ts); this process's memory when omitted. */
@@ -54,111 +48,66 @@ export interface ExampleAppOptions {
   csrf?: CrossOriginProtectionOptions;
   /** Where log lines go (one line per RADIUS event). Default: nowhere. */
   log?: (line: string) => void;
+  /** Sign-in throttling (limits, and a Redis client to share counts). Default: in memory, see ./throttle.ts. */
+  throttle?: ThrottleOptions;
+  /** Milliseconds between two reachability tests of every server; 0 (default) tests only on demand. */
+  monitorIntervalMs?: number;
+  /** Access-Challenge rounds in one sign-in. Default 3. */
+  maxChallengeRounds?: number;
 }
 
-/** Escapes text for HTML (Reply-Message is untrusted text from the RADIUS server). */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem}
-label{display:block;margin:.8rem 0 .2rem}input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box}
-button{margin-top:1rem;font-size:1rem;padding:.4rem 1.2rem}.error{color:#a00}.ok{color:#070}.muted{color:#555}
-table{border-collapse:collapse}td,th{padding:.2rem .6rem;border-bottom:1px solid #ddd;text-align:left}</style>
-</head>
-<body>
-<h1>${escapeHtml(title)}</h1>
-${body}
-</body>
-</html>`;
-}
-
-function takeMessage(req: Request): string | undefined {
-  const s = req.session as unknown as { messages?: string[] };
-  const last = s.messages?.at(-1);
-  delete s.messages;
-  return last;
-}
-
-function ensureSignedIn(req: Request, res: Response, next: NextFunction): void {
-  if (req.isAuthenticated()) return next();
-  res.redirect(303, '/login');
-}
-
-/** The organization a user name belongs to: by the domain after its last `@`. */
-export function organizationOf(username: string, organizations: readonly Organization[]): Organization | undefined {
-  const at = username.lastIndexOf('@');
-  if (at < 0) return undefined;
-  const domain = username.slice(at + 1).toLowerCase();
-  return organizations.find((o) => o.domain.toLowerCase() === domain);
+/** The built app and its parts. */
+export interface ExampleApp {
+  app: express.Express;
+  /** The console's RADIUS side: settings, the strategy in use, changes. */
+  radius: RadiusConsole;
+  /** The strategy in use when the app was built (see `radius.strategy` for the current one). */
+  strategy: RadiusStrategy;
+  alerts: AlertLog;
+  monitor: ServerMonitor;
+  /** Stops the monitor and closes every RADIUS socket (not the stores given in the options). */
+  close(): Promise<void>;
 }
 
 /**
- * Builds the example app and its strategy (call `strategy.close()` when done).
- * The role is derived from the Access-Accept's Class attribute ("admins" → admin, else user).
- * @throws TypeError when an organization or `defaultServers` names a server that is not configured.
+ * Builds the example app.
+ * @throws TypeError when the settings (or servers) are not valid.
  */
-export function createApp(options: ExampleAppOptions): { app: express.Express; strategy: RadiusStrategy } {
-  const organizations = options.organizations ?? [];
-  const names = new Set(options.servers.map((s) => s.name));
-  const claimed = new Set(organizations.flatMap((o) => o.servers ?? []));
-  const defaultServers = options.defaultServers ?? options.servers.map((s) => s.name).filter((n) => !claimed.has(n));
-  for (const name of [...claimed, ...defaultServers]) {
-    if (!names.has(name)) throw new TypeError(`example: server "${name}" is not configured`);
-  }
-  const strategy = new RadiusStrategy(
-    {
-      servers: options.servers,
-      challengeURL: '/login/challenge',
-      // Runs for the password step only; the code always goes back to the server that asked for it.
-      // By the user name the strategy sends (body, then query string), never by req.body alone.
-      selectServers: (_req, username) => organizationOf(username, organizations)?.servers ?? defaultServers,
-      // The signed-in session lasts as long as the RADIUS server allows (Session-Timeout), when it says.
-      applySessionTimeout: true,
-      ...(options.challengeClaims ? { challengeClaims: options.challengeClaims } : {}),
-    },
-    (username, profile, done) => {
-      const classes = profile.class.map((c) => c.toString('utf8'));
-      const user: ExampleUser = {
-        username,
-        server: profile.server,
-        role: classes.includes('admins') ? 'admin' : 'user',
-        organization: organizationOf(username, organizations)?.name ?? '(system-wide)',
-      };
-      done(null, user);
-    },
-  );
+export function createApp(options: ExampleAppOptions): ExampleApp {
+  const settings = options.settings ?? initialSettings((options.servers ?? []).map((s) => fromServerOptions(s)));
   const log = options.log;
-  if (log) {
-    const c = strategy.client;
-    // User names come from the form: JSON quoting escapes quotes, newlines and control characters, so a
-    // user name cannot forge a log line or send escape sequences to a terminal.
-    const q = (text: string): string => JSON.stringify(text);
-    c.on('accept', (e) => log(`Auth.notice: (Access-Accept ${e.server} ${q(e.username)}) Login OK, ${Math.round(e.rttMs)} ms`));
-    c.on('reject', (e) => log(`Auth.notice: (Access-Reject ${e.server} ${q(e.username)}) Login incorrect`));
-    c.on('challenge', (e) => log(`Auth.notice: (Access-Challenge ${e.server} ${q(e.username)}) code requested`));
-    c.on('timeout', (e) => log(`Auth.warn: (${e.server} ${q(e.username)}) no valid reply: ${e.reason}`));
-    c.on('failover', (e) => log(`Auth.warn: failover from ${e.from} to ${e.to} after ${e.reason}`));
-    c.on('server-down', (e) => log(`Auth.error: ${e.server} held down until ${new Date(e.until).toISOString()}: ${e.reason}`));
-    c.on('server-up', (e) => log(`Auth.notice: ${e.server} answers again`));
-    c.on('dropped', (e) => log(`Auth.warn: ${e.server} dropped a reply: ${e.reason}`));
-  }
-
-  const pp = new passport.Passport();
-  pp.use(strategy);
-  pp.serializeUser((user, done) => done(null, user));
-  pp.deserializeUser((user: ExampleUser, done) => done(null, user));
+  const alerts = new AlertLog(500, log);
+  const monitor = new ServerMonitor(alerts, options.monitorIntervalMs ?? 0);
+  const radius = new RadiusConsole({
+    settings,
+    store: options.settingsStore ?? new MemorySettingsStore(),
+    alerts,
+    monitor,
+    ...(options.maxChallengeRounds !== undefined ? { maxChallengeRounds: options.maxChallengeRounds } : {}),
+    ...(options.challengeClaims ? { challengeClaims: options.challengeClaims } : {}),
+  });
+  const throttle = createThrottle(options.throttle);
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(
+    helmet({
+      // The app may run on plain http on a private network: do not make browsers rewrite its URLs.
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  );
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', servers: radius.settings.servers.length });
+  });
+  app.use('/assets', express.static(join(dirname(__filename), 'public'), { index: false, maxAge: '1h' }));
   // CSRF: POSTs from another origin are refused (Sec-Fetch-Site / Origin), before any session work.
   app.use(crossOriginProtection(options.csrf));
-  app.use(express.urlencoded({ extended: false }));
+  // Pages show who is signed in and settings: never cached (a shared or back-button cache must not show them).
+  app.use((_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  });
+  app.use(express.urlencoded({ extended: false, limit: '32kb' }));
   app.use(
     session({
       secret: options.sessionSecret ?? 'passport-radius example: change me',
@@ -168,99 +117,15 @@ export function createApp(options: ExampleAppOptions): { app: express.Express; s
       ...(options.store ? { store: options.store } : {}),
     }),
   );
-  app.use(pp.session());
+  app.use(radius.passport.session());
 
-  app.get('/', (req, res) => res.redirect(303, req.isAuthenticated() ? '/account' : '/login'));
-
-  app.get('/login', (req, res) => {
-    const message = takeMessage(req);
-    res.type('html').send(
-      page(
-        'Sign in',
-        `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>` : ''}
-<form method="post" action="/login">
-<label for="username">Username</label>
-<input id="username" name="username" autocomplete="username" required autofocus placeholder="name or name@organization">
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>`,
-      ),
-    );
-  });
-
-  const authenticate = pp.authenticate('radius', { successRedirect: '/account', failureRedirect: '/login', failureMessage: true });
-  app.post('/login', authenticate);
-
-  app.get('/login/challenge', (req, res) => {
-    const challenge = getChallenge(req);
-    if (!challenge) return res.redirect(303, '/login');
-    res.type('html').send(
-      page(
-        'Verify it is you',
-        `<p id="prompt">${escapeHtml(challenge.prompt || 'Enter your verification code')}</p>
-<form method="post" action="/login/challenge">
-<label for="code">Code for ${escapeHtml(challenge.username)}</label>
-<input id="code" name="code" type="${challenge.echo ? 'text' : 'password'}" autocomplete="one-time-code" inputmode="numeric" required autofocus>
-<button type="submit">Verify</button>
-</form>
-<p class="muted">Step ${challenge.round}. <a href="/login">Start again</a></p>`,
-      ),
-    );
-  });
-  app.post('/login/challenge', authenticate);
-
-  app.get('/account', ensureSignedIn, (req, res) => {
-    const user = req.user as ExampleUser;
-    res.type('html').send(
-      page(
-        'Account',
-        `<p>Signed in as <strong id="username">${escapeHtml(user.username)}</strong> (<span id="role">${escapeHtml(user.role)}</span>),
-organization <strong id="organization">${escapeHtml(user.organization)}</strong>,
-accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong>.</p>
-<form method="post" action="/logout"><button type="submit">Sign out</button></form>`,
-      ),
-    );
-  });
-
-  app.post('/logout', (req, res, next) => {
-    req.logout((err) => (err ? next(err) : res.redirect(303, '/login')));
-  });
-
-  // Each server's state; /status?test=1 also runs the reachability test ("testing…" → Reachable / Failed).
-  // Administrators only: it shows the servers' addresses and makes the app send them requests.
-  app.get('/status', ensureSignedIn, async (req, res, next) => {
-    if ((req.user as ExampleUser).role !== 'admin') {
-      res.status(403).type('html').send(page('RADIUS servers', '<p class="error" role="alert">Administrators only.</p>'));
-      return;
-    }
-    try {
-      const client = strategy.client;
-      const testing = req.query.test === '1';
-      const probes = testing ? await Promise.all(client.serverNames.map((name) => client.probe(name))) : [];
-      const rows = client
-        .servers()
-        .map((s, i) => {
-          const probe = probes[i];
-          const test = !probe
-            ? ''
-            : probe.status === 'reachable'
-              ? `<td class="ok">Reachable (${Math.round(probe.rttMs)} ms, ${probe.method})</td>`
-              : `<td class="error">Failed: ${escapeHtml(probe.message)}</td>`;
-          return (
-            `<tr><td>${escapeHtml(s.name)}</td><td>${escapeHtml(s.address)}</td><td>${s.state === 'up' ? 'in use' : 'held down'}</td>` +
-            `<td>${s.lastRttMs === undefined ? '–' : `${s.lastRttMs.toFixed(1)} ms`}</td><td>${escapeHtml(s.lastError ?? '')}</td>${test}</tr>`
-          );
-        })
-        .join('\n');
-      const head = `<tr><th>Server</th><th>Address</th><th>State</th><th>Last round trip</th><th>Last error</th>${testing ? '<th>Test</th>' : ''}</tr>`;
-      res
-        .type('html')
-        .send(page('RADIUS servers', `<table>${head}\n${rows}</table>\n<p><a href="/status?test=1">Test every server</a></p>`));
-    } catch (err) {
-      next(err);
-    }
-  });
+  app.use(signInRoutes(radius, throttle));
+  app.use(accountRoutes(radius));
+  app.use(serverRoutes(radius, monitor));
+  app.use(organizationRoutes(radius));
+  app.use(alertRoutes(alerts));
+  app.use(statusRoutes(radius));
+  monitor.start();
 
   // Errors (e.g. no RADIUS server answered) become a plain page; messages never hold secrets.
   app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
@@ -273,11 +138,24 @@ accepted by RADIUS server <strong id="server">${escapeHtml(user.server)}</strong
     const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
     // RADIUS errors name servers and what went wrong with them: that is for the operator's log, not for
     // visitors, who get a plain sentence.
-    const radius = err instanceof RadiusError;
-    if (radius) log?.(`Auth.error: ${err.message}`);
-    const text = radius ? 'The sign-in service is not answering. Please try again in a few minutes.' : err.message;
-    res.status(code).type('html').send(page('Sign-in is unavailable', `<p class="error" role="alert">${escapeHtml(text)}</p><p><a href="/login">Back</a></p>`));
+    const radiusError = err instanceof RadiusError;
+    if (radiusError) alerts.add('error', err.message);
+    const text = radiusError ? 'The sign-in service is not answering. Please try again in a few minutes.' : err.message;
+    res
+      .status(code)
+      .type('html')
+      .send(page({ title: 'Sign-in is unavailable', card: true }, `<p class="message error" role="alert">${escapeHtml(text)}</p><p><a href="/login">Back</a></p>`));
   });
 
-  return { app, strategy };
+  return {
+    app,
+    radius,
+    strategy: radius.strategy,
+    alerts,
+    monitor,
+    close: async () => {
+      await monitor.stop();
+      await radius.close();
+    },
+  };
 }

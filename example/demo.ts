@@ -1,16 +1,17 @@
 /**
  * The example's demo setup, used when no RADIUS server is configured: two in-process RADIUS test servers
- * (for demos only, not production servers) and two organizations.
+ * (for demos only, not production servers) and an organization tree.
  *
- * - "system": the system-wide default server. alice (Class "admins") and bob@globex.example.
- * - "acme-2fa": Acme's own two-factor server. carol@acme.example: password, then a code.
- * - Acme (acme.example) uses its own server; Globex (globex.example) inherits the system-wide default,
- *   like every user whose domain belongs to no organization.
+ * - "system": the system-wide server. alice (Class "admins") and bob@globex.example.
+ * - "acme-2fa": Acme's own two-factor server. carol@acme.example and dave@research.acme.example:
+ *   password, then a code.
+ * - System-wide uses "system"; Acme (acme.example) sets its own: "acme-2fa"; its child Acme Research
+ *   (research.acme.example) inherits Acme's; Globex (globex.example) inherits the system-wide settings.
  */
 import { randomBytes } from 'node:crypto';
 import type { RadiusServerOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
-import type { Organization } from './app';
+import { fromServerOptions, initialSettings, SYSTEM_ID, type OrganizationSetting, type ServerSetting, type Settings } from './settings';
 
 /** The demo users (printed at start; the example's tests sign each of them in). */
 export const DEMO_USERS = {
@@ -20,44 +21,58 @@ export const DEMO_USERS = {
   bob: { username: 'bob@globex.example', password: 'bob-password', server: 'system' },
   /** Acme's own server asks for a code after the password. */
   carol: { username: 'carol@acme.example', password: 'carol-password', code: '123456', server: 'acme-2fa' },
+  /** Acme Research inherits Acme's settings, so the same two-factor server. */
+  dave: { username: 'dave@research.acme.example', password: 'dave-password', code: '654321', server: 'acme-2fa' },
 } as const;
 
-/** The demo organizations: Acme with its own server, Globex inheriting the system-wide default. */
-export const DEMO_ORGANIZATIONS: Organization[] = [
-  { name: 'Acme', domain: 'acme.example', servers: ['acme-2fa'] },
-  { name: 'Globex', domain: 'globex.example' },
+/** The demo organizations below the system-wide one. */
+export const DEMO_ORGANIZATIONS: OrganizationSetting[] = [
+  { id: 'acme', name: 'Acme', parent: SYSTEM_ID, domain: 'acme.example', inherit: false, method: 'radius', providers: ['acme-2fa'] },
+  { id: 'acme-research', name: 'Acme Research', parent: 'acme', domain: 'research.acme.example', inherit: true, method: 'radius', providers: [] },
+  { id: 'globex', name: 'Globex', parent: SYSTEM_ID, domain: 'globex.example', inherit: true, method: 'radius', providers: [] },
 ];
 
 /** The running demo servers and the options that point the example at them. */
 export interface Demo {
   servers: RadiusServerOptions[];
-  organizations: Organization[];
-  /** The names of the system-wide default servers. */
-  defaultServers: string[];
+  /** Settings for a first start: the demo servers and organizations. */
+  settings: Settings;
   system: RadiusTestServer;
   acme: RadiusTestServer;
   close(): Promise<void>;
+}
+
+/**
+ * Points the demo entries of saved settings at the freshly started demo servers (new ports and secrets at
+ * each start); servers the admin added are left alone.
+ */
+export function refreshDemoServers(settings: Settings, demo: Demo): Settings {
+  const fresh = new Map(demo.servers.map((s) => [s.name, s]));
+  const servers: ServerSetting[] = settings.servers.map((s) => {
+    const now = s.demo ? fresh.get(s.name) : undefined;
+    return now ? { ...s, address: now.address, secret: String(now.secret) } : s;
+  });
+  return { ...settings, servers };
 }
 
 /** Starts the two demo RADIUS test servers on 127.0.0.1 (random ports, random shared secrets). */
 export async function startDemo(): Promise<Demo> {
   const systemSecret = randomBytes(16).toString('hex');
   const acmeSecret = randomBytes(16).toString('hex');
+  const { alice, bob, carol, dave } = DEMO_USERS;
   const system = new RadiusTestServer({
     secret: systemSecret,
     users: {
-      [DEMO_USERS.alice.username]: { password: DEMO_USERS.alice.password, replyMessage: 'Welcome alice', attributes: [[25, Buffer.from('admins')]] },
-      [DEMO_USERS.bob.username]: { password: DEMO_USERS.bob.password, replyMessage: 'Welcome bob', attributes: [[25, Buffer.from('staff')]] },
+      [alice.username]: { password: alice.password, replyMessage: 'Welcome alice', attributes: [[25, Buffer.from('admins')]] },
+      [bob.username]: { password: bob.password, replyMessage: 'Welcome bob', attributes: [[25, Buffer.from('staff')]] },
     },
   });
+  const twoFactor = (code: string) => [{ code, prompt: 'Enter the code sent to your phone', echo: false }];
   const acme = new RadiusTestServer({
     secret: acmeSecret,
     users: {
-      [DEMO_USERS.carol.username]: {
-        password: DEMO_USERS.carol.password,
-        challenge: [{ code: DEMO_USERS.carol.code, prompt: 'Enter the code sent to your phone', echo: false }],
-        replyMessage: 'Welcome carol',
-      },
+      [carol.username]: { password: carol.password, challenge: twoFactor(carol.code), replyMessage: 'Welcome carol' },
+      [dave.username]: { password: dave.password, challenge: twoFactor(dave.code), replyMessage: 'Welcome dave' },
     },
   });
   try {
@@ -68,13 +83,17 @@ export async function startDemo(): Promise<Demo> {
     throw err;
   }
   const nas = { 'NAS-Identifier': 'passport-radius-example' };
+  const servers: RadiusServerOptions[] = [
+    { name: 'system', address: system.address, secret: systemSecret, attributes: nas },
+    { name: 'acme-2fa', address: acme.address, secret: acmeSecret, attributes: nas },
+  ];
   return {
-    servers: [
-      { name: 'system', address: system.address, secret: systemSecret, attributes: nas },
-      { name: 'acme-2fa', address: acme.address, secret: acmeSecret, attributes: nas },
-    ],
-    organizations: DEMO_ORGANIZATIONS,
-    defaultServers: ['system'],
+    servers,
+    settings: initialSettings(
+      servers.map((s) => fromServerOptions(s, true)),
+      DEMO_ORGANIZATIONS,
+      ['system'],
+    ),
     system,
     acme,
     close: async () => {

@@ -1,93 +1,84 @@
 /**
- * Runs the example app. Configuration, by environment:
- *   RADIUS_SERVERS='[{"name":"corp","address":"10.0.0.5:1812","secret":"…","attributes":{"NAS-Identifier":"console"}}]'
- * or RADIUS_ADDRESS, RADIUS_SECRET, RADIUS_NAS_IDENTIFIER (and optionally RADIUS_PROTOCOL=chap).
- * RADIUS_ORGANIZATIONS='[{"name":"Acme","domain":"acme.example","servers":["acme-2fa"]},{"name":"Globex","domain":"globex.example"}]'
- * gives organizations their own servers (or, without `servers`, the system-wide default: every server no
- * organization names).
- * With none of these it starts two in-process test servers (for demos only) with demo users and two
- * organizations (see ./demo.ts).
- * PORT (default 3000) and HOST (default 127.0.0.1) choose where the app listens.
- * REDIS_URL (redis://[user:password@]host:port) keeps sessions in Redis so that several instances can
- * share them; then SESSION_SECRET must be set too, the same on every instance. Unset: the memory store.
+ * Runs the example console. Configuration, by environment:
+ *
+ * - Settings (servers, organizations) are saved in SETTINGS_FILE (default `.data/console-settings.json`,
+ *   mode 0600: it holds shared secrets), or in Redis when REDIS_URL is set (every instance shares them).
+ * - On the first start (nothing saved yet) the servers come from RADIUS_SERVERS or RADIUS_ADDRESS,
+ *   RADIUS_SECRET / RADIUS_SECRET_FILE, RADIUS_NAS_IDENTIFIER, … (see `optionsFromEnv`), all used
+ *   system-wide; with none of these, two embedded demo servers (for demos only) with demo users and
+ *   organizations (see ./demo.ts). Demo servers saved earlier are started again at each start.
+ * - PORT (default 3000) and HOST (default 127.0.0.1) choose where the app listens.
+ * - REDIS_URL (redis://[user:password@]host:port) also keeps sessions and sign-in throttling counts in
+ *   Redis; then SESSION_SECRET must be set too, the same on every instance.
+ * - MONITOR_INTERVAL (seconds, default 30) between two reachability tests of every server; 0 turns it off.
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { RadiusServerOptions } from '../lib';
-import { parseJson } from '../lib/json';
-import { createApp, type Organization } from './app';
+import { createClient } from 'redis';
+import { optionsFromEnv } from '../lib';
+import { createApp } from './app';
 import { redisChallengeClaims } from './challenge-claims';
-import { DEMO_USERS, startDemo, type Demo } from './demo';
+import { DEMO_USERS, refreshDemoServers, startDemo, type Demo } from './demo';
 import { createSessionStore } from './session-store';
+import { fromServerOptions, initialSettings, type Settings } from './settings';
+import { createSettingsStore } from './settings-store';
 
-function jsonArray(name: string): unknown[] | undefined {
-  const text = process.env[name];
-  if (!text) return undefined;
-  // Only the position: RADIUS_SERVERS holds shared secrets, and Node's message would quote the value.
-  const parsed = parseJson(text, (position) => {
-    throw new TypeError(`${name} is not valid JSON (${position})`);
-  });
-  if (!Array.isArray(parsed)) throw new TypeError(`${name} must be a JSON array`);
-  return parsed;
-}
-
-async function configuredServers(): Promise<{ servers: RadiusServerOptions[]; organizations: Organization[]; defaultServers?: string[]; demo?: Demo }> {
+/** The settings to start with, and the demo servers when the settings use them. */
+async function startingSettings(saved: Settings | undefined): Promise<{ settings: Settings; demo?: Demo; first: boolean }> {
   const env = process.env;
-  const organizations = (jsonArray('RADIUS_ORGANIZATIONS') ?? []) as Organization[];
-  const servers = jsonArray('RADIUS_SERVERS') as RadiusServerOptions[] | undefined;
-  if (servers) return { servers, organizations };
-  if (env.RADIUS_ADDRESS) {
-    return {
-      servers: [
-        {
-          name: env.RADIUS_NAME ?? 'radius',
-          address: env.RADIUS_ADDRESS,
-          secret: env.RADIUS_SECRET ?? '',
-          protocol: env.RADIUS_PROTOCOL === 'chap' ? 'chap' : 'pap',
-          attributes: { 'NAS-Identifier': env.RADIUS_NAS_IDENTIFIER ?? 'passport-radius-example' },
-        },
-      ],
-      organizations,
-    };
+  if (saved) {
+    if (!saved.servers.some((s) => s.demo)) return { settings: saved, first: false };
+    const demo = await startDemo();
+    return { settings: refreshDemoServers(saved, demo), demo, first: false };
+  }
+  if (env.RADIUS_SERVERS || env.RADIUS_ADDRESS) {
+    return { settings: initialSettings(optionsFromEnv(env).servers.map((s) => fromServerOptions(s))), first: true };
   }
   const demo = await startDemo();
-  return { servers: demo.servers, organizations: demo.organizations, defaultServers: demo.defaultServers, demo };
+  return { settings: demo.settings, demo, first: true };
 }
 
 async function main(): Promise<void> {
-  if (process.env.REDIS_URL && !process.env.SESSION_SECRET) {
+  const redisUrl = process.env.REDIS_URL || undefined;
+  if (redisUrl && !process.env.SESSION_SECRET) {
     throw new TypeError('REDIS_URL is set, so SESSION_SECRET must be set too (the same on every instance)');
   }
-  const { servers, organizations, defaultServers, demo } = await configuredServers();
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
-  const store = createSessionStore(process.env.REDIS_URL, { log });
-  const { app, strategy } = createApp({
-    servers,
-    organizations,
-    ...(defaultServers ? { defaultServers } : {}),
+  const settingsStore = await createSettingsStore({ redisUrl, file: process.env.SETTINGS_FILE ?? '.data/console-settings.json' });
+  const { settings, demo, first } = await startingSettings(await settingsStore.load());
+  if (first || demo) await settingsStore.save(settings);
+  const store = createSessionStore(redisUrl, { log });
+  const throttleRedis = redisUrl ? createClient({ url: redisUrl }) : undefined;
+  throttleRedis?.on('error', () => undefined);
+  await throttleRedis?.connect();
+  const interval = Number(process.env.MONITOR_INTERVAL ?? 30);
+  const built = createApp({
+    settings,
+    settingsStore,
     // With shared sessions, one code must also be spent once across instances: claims in the same Redis.
     ...(store ? { store, challengeClaims: redisChallengeClaims(store.redis) } : {}),
     sessionSecret: process.env.SESSION_SECRET ?? randomBytes(32).toString('hex'),
     log,
+    ...(throttleRedis ? { throttle: { redis: throttleRedis } } : {}),
+    monitorIntervalMs: Number.isFinite(interval) && interval > 0 ? interval * 1000 : 0,
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
-  const http = app.listen(port, host, (err?: Error) => {
+  const http = built.app.listen(port, host, (err?: Error) => {
     if (err) return; // reported by the 'error' handler below
     const { port: actual } = http.address() as AddressInfo;
-    console.log(`passport-radius example listening on http://${host}:${actual}/login`);
+    console.log(`passport-radius example console listening on http://${host}:${actual}/login`);
+    console.log(`Settings: ${settingsStore.where}`);
     console.log(store ? 'Sessions: Redis (REDIS_URL), shared by every instance' : 'Sessions: in memory (this process only; set REDIS_URL to share them)');
+    console.log(`RADIUS servers: ${settings.servers.map((s) => `${s.name} (${s.address})`).join(', ')}`);
     if (demo) {
-      const { alice, bob, carol } = DEMO_USERS;
-      console.log(`Embedded RADIUS test servers (demo only, not for production): system on ${demo.system.address}, acme-2fa on ${demo.acme.address}.`);
-      console.log('Organizations: Acme (acme.example) uses its own server acme-2fa; Globex (globex.example) and everyone else use the system-wide server.');
+      const { alice, bob, carol, dave } = DEMO_USERS;
+      console.log('Embedded RADIUS test servers (demo only, not for production): system and acme-2fa.');
       console.log('Demo users:');
-      console.log(`  ${alice.username} / ${alice.password} (system-wide server, role admin)`);
-      console.log(`  ${bob.username} / ${bob.password} (Globex, inherits the system-wide server)`);
+      console.log(`  ${alice.username} / ${alice.password} (system-wide server, administrator: manages servers and organizations)`);
+      console.log(`  ${bob.username} / ${bob.password} (Globex, inherits the system-wide settings)`);
       console.log(`  ${carol.username} / ${carol.password}, then the code ${carol.code} (Acme's own two-factor server)`);
-    } else {
-      console.log(`RADIUS servers: ${servers.map((s) => `${s.name} (${s.address})`).join(', ')}`);
-      for (const o of organizations) console.log(`  organization ${o.name} (${o.domain}): ${o.servers ? o.servers.join(', ') || 'RADIUS sign-in off' : 'system-wide default'}`);
+      console.log(`  ${dave.username} / ${dave.password}, then the code ${dave.code} (Acme Research, inherits Acme's)`);
     }
   });
   http.on('error', (err: NodeJS.ErrnoException) => {
@@ -101,9 +92,11 @@ async function main(): Promise<void> {
   });
   const stop = (): void => {
     http.close();
-    void strategy.close();
+    void built.close();
     void demo?.close();
     void store?.close();
+    void settingsStore.close();
+    void throttleRedis?.close();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -99,7 +99,7 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
 
   async function signInWithPassword(username: string, password: string): Promise<void> {
     await page.goto(`${app.url}/login`);
-    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('User name').fill(username);
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
@@ -112,14 +112,14 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
     assert.equal(await page.getByLabel('Password').getAttribute('autocomplete'), 'current-password');
     await shot('01-login');
 
-    await page.getByLabel('Username').fill('carol');
+    await page.getByLabel('User name').fill('carol');
     await page.getByLabel('Password').fill(CAROL.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${app.url}/login/challenge`);
 
-    assert.equal(await page.title(), 'Verify it is you');
+    assert.equal(await page.title(), 'Two-step verification');
     assert.equal(await page.locator('#prompt').textContent(), CAROL.prompt);
-    const code = page.getByLabel('Code for carol');
+    const code = page.getByLabel('Code', { exact: true });
     assert.equal(await code.getAttribute('type'), 'password', 'Prompt No-Echo masks the code');
     assert.equal(await code.getAttribute('autocomplete'), 'one-time-code');
     assert.equal(await code.getAttribute('autofocus'), '');
@@ -150,23 +150,31 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
   it('shows the error message for a wrong code and does not sign in', async function () {
     await signInWithPassword('carol', CAROL.password);
     await page.waitForURL(`${app.url}/login/challenge`);
-    await page.getByLabel('Code for carol').fill('000000');
+    await page.getByLabel('Code', { exact: true }).fill('000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL(`${app.url}/login`);
     const alert = page.getByRole('alert');
-    assert.equal(await alert.textContent(), 'Invalid code');
+    assert.equal(await alert.textContent(), 'That code was not accepted. Sign in again to get a new code.');
     await shot('04-wrong-code');
     await page.goto(`${app.url}/account`);
     assert.equal(page.url(), `${app.url}/login`);
   });
 
   it('shows a Reply-Message holding HTML as text and never runs it', async function () {
+    // Escaping alone must hold: this context ignores the app's Content-Security-Policy (tested below).
+    await context.close();
+    context = await browser.newContext({ viewport: { width: 640, height: 480 }, bypassCSP: true });
+    page = await context.newPage();
+    page.on('dialog', (dialog: Dialog) => {
+      dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
     await signInWithPassword('mallory', 'mallory-password');
     await page.waitForURL(`${app.url}/login/challenge`);
     await page.waitForLoadState('load');
     assert.equal(await page.locator('#prompt').textContent(), HOSTILE_PROMPT);
     assert.equal(await page.locator('img').count(), 0, 'the Reply-Message became an element');
-    assert.equal(await page.getByLabel('Code for mallory').getAttribute('type'), 'text', 'Prompt Echo shows the code');
+    assert.equal(await page.getByLabel('Code', { exact: true }).getAttribute('type'), 'text', 'Prompt Echo shows the code');
     await new Promise((done) => setTimeout(done, 300)); // time for a (failed) image load to fire onerror
     await shot('05-html-reply-message');
     assert.deepEqual(dialogs, [], 'a script from the Reply-Message ran');
@@ -176,6 +184,15 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
     const start = Date.now();
     while (dialogs.length === 0 && Date.now() - start < 5000) await new Promise((done) => setTimeout(done, 20));
     assert.deepEqual(dialogs, ['1']);
+  });
+
+  it("also blocks inline script through helmet's Content-Security-Policy (defence in depth)", async function () {
+    await signInWithPassword('mallory', 'mallory-password');
+    await page.waitForURL(`${app.url}/login/challenge`);
+    await page.evaluate(`document.body.insertAdjacentHTML('beforeend', ${JSON.stringify(HOSTILE_PROMPT)})`);
+    assert.equal(await page.locator('img').count(), 1, 'the hostile element was inserted');
+    await new Promise((done) => setTimeout(done, 500)); // time for the failed image load to fire onerror
+    assert.deepEqual(dialogs, [], 'an inline event handler ran despite the Content-Security-Policy');
   });
 
   it('refuses a sign-in form posted from another origin (CSRF) and sends nothing to RADIUS', async function () {

@@ -1,47 +1,60 @@
 /**
- * The example app (example/app.ts) with its demo servers (example/demo.ts), through HTTP: the printed
- * demo users sign in, organizations reach their own servers, and no password or code ever leaves the
+ * The example console (example/app.ts) with its demo servers (example/demo.ts), through HTTP: the demo
+ * users sign in through their organizations' providers, admins change servers and organizations at run
+ * time, traffic-generating actions are POSTs, and no password, code or shared secret ever leaves the
  * request that carried it.
  */
 import { strict as assert } from 'node:assert';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MemoryStore } from 'express-session';
 import request from 'supertest';
 import type { Response } from 'supertest';
-import type { RadiusStrategy } from '../lib';
-import { createApp, organizationOf } from '../example/app';
-import { DEMO_ORGANIZATIONS, DEMO_USERS, startDemo, type Demo } from '../example/demo';
+import { createApp, type ExampleApp } from '../example/app';
+import { DEMO_USERS, refreshDemoServers, startDemo, type Demo } from '../example/demo';
+import { FileSettingsStore, MemorySettingsStore } from '../example/settings-store';
 import { freeUdpPort } from './support/freeradius';
 
-describe('The example app with its demo servers', function () {
+type Agent = ReturnType<typeof request.agent>;
+
+describe('The example console with its demo servers', function () {
+  this.timeout(20000);
   let demo: Demo;
-  let app: ReturnType<typeof createApp>['app'];
-  let strategy: RadiusStrategy;
+  let built: ExampleApp;
   let store: MemoryStore;
-  const secrets = [DEMO_USERS.alice.password, DEMO_USERS.bob.password, DEMO_USERS.carol.password, DEMO_USERS.carol.code, 'wrong-password-7'];
+  let settingsStore: MemorySettingsStore;
+  const { alice, bob, carol, dave } = DEMO_USERS;
+  const secrets = [alice.password, bob.password, carol.password, carol.code, dave.password, 'wrong-password-7', 'brand-new-secret-42'];
   const seen: string[] = [];
 
-  /** Everything that left the app so far: every response's headers and body, and every stored session. */
+  /** Everything that left the app so far: every response's headers and body, every stored session, the log. */
   function assertNoSecrets(): void {
     const sessions = JSON.stringify((store as unknown as { sessions: Record<string, string> }).sessions);
-    for (const text of [...seen, sessions]) {
-      for (const secret of secrets) assert.ok(!text.includes(secret), `a password or code leaked: ${secret}`);
+    const log = JSON.stringify(built.alerts.list());
+    const demoSecrets = demo.servers.map((s) => String(s.secret));
+    for (const text of [...seen, sessions, log]) {
+      for (const secret of [...secrets, ...demoSecrets]) assert.ok(!text.includes(secret), `a password, code or secret leaked: ${secret}`);
     }
   }
   const record = (res: Response): Response => {
     seen.push(JSON.stringify(res.headers), res.text ?? '');
     return res;
   };
+  async function signIn(username: string, password: string): Promise<Agent> {
+    const agent = request.agent(built.app);
+    const res = record(await agent.post('/login').type('form').send({ username, password }));
+    assert.equal(res.status, 303, res.text);
+    assert.equal(res.headers.location, '/account');
+    return agent;
+  }
+  const probesSeen = (): number => [...demo.system.received, ...demo.acme.received].filter((r) => r.code === 12).length;
 
   before(async () => {
     demo = await startDemo();
     store = new MemoryStore();
-    ({ app, strategy } = createApp({
-      servers: demo.servers,
-      organizations: demo.organizations,
-      defaultServers: demo.defaultServers,
-      store,
-      sessionSecret: 'example-test',
-    }));
+    settingsStore = new MemorySettingsStore();
+    built = createApp({ settings: demo.settings, settingsStore, store, sessionSecret: 'example-test' });
   });
   beforeEach(() => {
     demo.system.received.length = 0;
@@ -49,135 +62,367 @@ describe('The example app with its demo servers', function () {
   });
   after(async () => {
     assertNoSecrets();
-    await strategy.close();
+    await built.close();
     await demo.close();
   });
 
-  it('signs alice in, redirects to /account and shows her name, role and the server that accepted', async () => {
-    const agent = request.agent(app);
-    const res = record(await agent.post('/login').type('form').send({ username: 'alice', password: DEMO_USERS.alice.password }));
-    assert.equal(res.status, 302);
-    assert.equal(res.headers.location, '/account');
-    const account = record(await agent.get('/account'));
-    assert.equal(account.status, 200);
-    assert.match(account.text, /<strong id="username">alice<\/strong>/);
-    assert.match(account.text, /<span id="role">admin<\/span>/);
-    assert.match(account.text, /<strong id="organization">\(system-wide\)<\/strong>/);
-    assert.match(account.text, /<strong id="server">system<\/strong>/);
-    assert.equal(demo.acme.received.length, 0);
-    assertNoSecrets();
-  });
-
-  it("signs bob@globex.example in through the system-wide server (Globex inherits it)", async () => {
-    const agent = request.agent(app);
-    const res = record(await agent.post('/login').type('form').send({ username: DEMO_USERS.bob.username, password: DEMO_USERS.bob.password }));
-    assert.equal(res.headers.location, '/account');
-    const account = record(await agent.get('/account'));
-    assert.match(account.text, /<strong id="username">bob@globex\.example<\/strong>/);
-    assert.match(account.text, /<span id="role">user<\/span>/);
-    assert.match(account.text, /<strong id="organization">Globex<\/strong>/);
-    assert.match(account.text, /<strong id="server">system<\/strong>/);
-    assert.equal(demo.system.received.length, 1);
-    assert.equal(demo.acme.received.length, 0);
-  });
-
-  it('returns a wrong password to /login with the message', async () => {
-    const agent = request.agent(app);
-    const res = record(await agent.post('/login').type('form').send({ username: 'alice', password: 'wrong-password-7' }));
-    assert.equal(res.status, 302);
-    assert.equal(res.headers.location, '/login');
-    const page = record(await agent.get('/login'));
-    assert.match(page.text, /<p class="error" role="alert">Invalid username or password<\/p>/);
-    const account = record(await agent.get('/account'));
-    assert.equal(account.status, 303);
-    assert.equal(account.headers.location, '/login');
-    assertNoSecrets();
-  });
-
-  it("takes carol@acme.example through Acme's two-factor server and the challenge page", async () => {
-    const agent = request.agent(app);
-    const first = record(await agent.post('/login').type('form').send({ username: DEMO_USERS.carol.username, password: DEMO_USERS.carol.password }));
-    assert.equal(first.status, 303);
-    assert.equal(first.headers.location, '/login/challenge');
-    assert.equal(demo.system.received.length, 0, 'Acme users never reach the system-wide server');
-    const page = record(await agent.get('/login/challenge'));
-    assert.equal(page.status, 200);
-    assert.match(page.text, /<p id="prompt">Enter the code sent to your phone<\/p>/);
-    assert.match(page.text, /type="password"/);
-    assert.match(page.text, /Code for carol@acme\.example/);
-    assert.equal((await agent.get('/account')).status, 303, 'not signed in after the password alone');
-    const second = record(await agent.post('/login/challenge').type('form').send({ code: DEMO_USERS.carol.code }));
-    assert.equal(second.status, 302);
-    assert.equal(second.headers.location, '/account');
-    const account = record(await agent.get('/account'));
-    assert.match(account.text, /<strong id="username">carol@acme\.example<\/strong>/);
-    assert.match(account.text, /<strong id="organization">Acme<\/strong>/);
-    assert.match(account.text, /<strong id="server">acme-2fa<\/strong>/);
-    assert.equal(demo.acme.received.length, 2);
-    assert.equal(demo.system.received.length, 0);
-    assertNoSecrets();
-  });
-
-  it('returns a wrong code to /login with the message', async () => {
-    const agent = request.agent(app);
-    record(await agent.post('/login').type('form').send({ username: DEMO_USERS.carol.username, password: DEMO_USERS.carol.password }));
-    const res = record(await agent.post('/login/challenge').type('form').send({ code: '000000' }));
-    assert.equal(res.headers.location, '/login');
-    const page = record(await agent.get('/login'));
-    assert.match(page.text, /role="alert">/);
-    assert.equal((await agent.get('/account')).status, 303);
-  });
-
-  it('signs out', async () => {
-    const agent = request.agent(app);
-    record(await agent.post('/login').type('form').send({ username: 'alice', password: DEMO_USERS.alice.password }));
-    const out = record(await agent.post('/logout'));
-    assert.equal(out.headers.location, '/login');
-    assert.equal((await agent.get('/account')).status, 303);
-  });
-
-  it('tests every server from /status?test=1 and says Reachable, for administrators only', async () => {
-    assert.equal((await request(app).get('/status?test=1')).status, 303, 'anonymous users see the status page');
-    const bob = request.agent(app);
-    await bob.post('/login').type('form').send({ username: DEMO_USERS.bob.username, password: DEMO_USERS.bob.password }).expect(302);
-    assert.equal((await bob.get('/status?test=1')).status, 403, 'a non-admin sees the status page');
-    const alice = request.agent(app);
-    await alice.post('/login').type('form').send({ username: DEMO_USERS.alice.username, password: DEMO_USERS.alice.password }).expect(302);
-    const res = record(await alice.get('/status?test=1'));
-    assert.equal(res.status, 200);
-    assert.equal(res.text.match(/Reachable \(\d+ ms, status-server\)/g)?.length, demo.servers.length);
-    assert.doesNotMatch(res.text, /Failed/);
-  });
-
-  it('finds organizations by the domain after the last @, case-insensitively', () => {
-    assert.equal(organizationOf('carol@ACME.example', DEMO_ORGANIZATIONS)?.name, 'Acme');
-    assert.equal(organizationOf('x@y@globex.example', DEMO_ORGANIZATIONS)?.name, 'Globex');
-    assert.equal(organizationOf('alice', DEMO_ORGANIZATIONS), undefined);
-    assert.equal(organizationOf('alice@elsewhere.example', DEMO_ORGANIZATIONS), undefined);
-  });
-
-  it('refuses an organization naming a server that is not configured', () => {
-    assert.throws(
-      () => createApp({ servers: demo.servers, organizations: [{ name: 'X', domain: 'x.example', servers: ['nope'] }] }),
-      /server "nope" is not configured/,
-    );
-  });
-
-  it('shows visitors a plain sentence when no RADIUS server answers, and logs the details', async () => {
-    const dead = await freeUdpPort();
-    const lines: string[] = [];
-    const built = createApp({
-      servers: [{ name: 'secret-internal-name', address: `127.0.0.1:${dead}`, secret: 's', attributes: { 'NAS-Identifier': 'x' }, timeout: 300 }],
-      log: (line) => lines.push(line),
+  describe('sign-in', () => {
+    it('signs alice in (system-wide server), redirects to /account and shows her name, role and server', async () => {
+      const agent = await signIn(alice.username, alice.password);
+      const account = record(await agent.get('/account'));
+      assert.equal(account.status, 200);
+      assert.match(account.text, /<strong id="username">alice<\/strong>/);
+      assert.match(account.text, /<span id="role">admin<\/span>/);
+      assert.match(account.text, /<strong id="organization">System-wide<\/strong>/);
+      assert.match(account.text, /<strong id="server">system<\/strong>/);
+      assert.equal(demo.acme.received.length, 0);
     });
+
+    it('signs bob@globex.example in through the system-wide server (Globex inherits it)', async () => {
+      const agent = await signIn(bob.username, bob.password);
+      const account = record(await agent.get('/account'));
+      assert.match(account.text, /<span id="role">user<\/span>/);
+      assert.match(account.text, /<strong id="organization">Globex<\/strong>/);
+      assert.match(account.text, /<strong id="server">system<\/strong>/);
+      assert.equal(demo.system.received.length, 1);
+      assert.equal(demo.acme.received.length, 0);
+    });
+
+    it("takes carol@acme.example through Acme's two-factor server and the challenge page", async () => {
+      const agent = request.agent(built.app);
+      const first = record(await agent.post('/login').type('form').send({ username: carol.username, password: carol.password }));
+      assert.equal(first.status, 303);
+      assert.equal(first.headers.location, '/login/challenge');
+      assert.equal(demo.system.received.length, 0, 'Acme users never reach the system-wide server');
+      const page = record(await agent.get('/login/challenge'));
+      assert.equal(page.status, 200);
+      assert.match(page.text, /<p id="prompt">Enter the code sent to your phone<\/p>/);
+      assert.match(page.text, /<input id="code" name="code" type="password"/);
+      assert.match(page.text, />Verify<\/button>/);
+      assert.match(page.text, /Signing in as <strong id="challenge-user">carol@acme\.example<\/strong>/);
+      assert.equal((await agent.get('/account')).status, 303, 'not signed in after the password alone');
+      const second = record(await agent.post('/login/challenge').type('form').send({ code: carol.code }));
+      assert.equal(second.headers.location, '/account');
+      const account = record(await agent.get('/account'));
+      assert.match(account.text, /<strong id="organization">Acme<\/strong>/);
+      assert.match(account.text, /<strong id="server">acme-2fa<\/strong>/);
+      assert.equal(demo.acme.received.length, 2);
+      assert.equal(demo.system.received.length, 0);
+    });
+
+    it("signs dave@research.acme.example in through Acme's server: the child organization inherits Acme's settings", async () => {
+      const agent = request.agent(built.app);
+      record(await agent.post('/login').type('form').send({ username: dave.username, password: dave.password }));
+      record(await agent.post('/login/challenge').type('form').send({ code: dave.code }));
+      const account = record(await agent.get('/account'));
+      assert.match(account.text, /<strong id="organization">Acme Research<\/strong>/);
+      assert.match(account.text, /<strong id="server">acme-2fa<\/strong>/);
+      assert.equal(demo.system.received.length, 0);
+    });
+
+    it('returns a wrong password to /login with a message for people', async () => {
+      const agent = request.agent(built.app);
+      const res = record(await agent.post('/login').type('form').send({ username: 'alice', password: 'wrong-password-7' }));
+      assert.equal(res.headers.location, '/login');
+      const page = record(await agent.get('/login'));
+      assert.match(page.text, /role="alert">The user name or password is not right\.<\/p>/);
+      assert.equal((await agent.get('/account')).status, 303);
+    });
+
+    it('says in plain words that a code was not accepted, and that a used-up verification has expired', async () => {
+      const agent = request.agent(built.app);
+      record(await agent.post('/login').type('form').send({ username: carol.username, password: carol.password }));
+      const res = record(await agent.post('/login/challenge').type('form').send({ code: '000000' }));
+      assert.equal(res.headers.location, '/login');
+      assert.match(record(await agent.get('/login')).text, /That code was not accepted\. Sign in again to get a new code\./);
+      record(await agent.post('/login/challenge').type('form').send({ code: carol.code }));
+      const again = record(await agent.get('/login'));
+      assert.match(again.text, /Your verification has expired or was already used\. Please sign in again\./);
+      assert.doesNotMatch(again.text, /No pending RADIUS challenge/);
+      assert.equal((await agent.get('/account')).status, 303);
+    });
+
+    it('signs out with a POST', async () => {
+      const agent = await signIn(alice.username, alice.password);
+      const out = record(await agent.post('/logout'));
+      assert.equal(out.headers.location, '/login');
+      assert.equal((await agent.get('/account')).status, 303);
+    });
+
+    it('shows visitors a plain sentence when no RADIUS server answers, and logs the details', async () => {
+      const dead = await freeUdpPort();
+      const lines: string[] = [];
+      const other = createApp({
+        servers: [{ name: 'secret-internal-name', address: `127.0.0.1:${dead}`, secret: 's', attributes: { 'NAS-Identifier': 'x' }, timeout: 300 }],
+        log: (line) => lines.push(line),
+      });
+      try {
+        const res = await request(other.app).post('/login').type('form').send({ username: 'alice', password: 'pw' });
+        assert.equal(res.status, 500);
+        assert.match(res.text, /The sign-in service is not answering/);
+        assert.doesNotMatch(res.text, /secret-internal-name|unreachable|127\.0\.0\.1/);
+        assert.ok(lines.some((l) => l.includes('secret-internal-name') && l.includes('unreachable')), lines.join('\n'));
+      } finally {
+        await other.close();
+      }
+    });
+  });
+
+  describe('headers', () => {
+    it('sends helmet security headers and no-store on pages, and answers /healthz', async () => {
+      const agent = await signIn(alice.username, alice.password);
+      const res = await agent.get('/account');
+      assert.match(String(res.headers['content-security-policy']), /script-src 'self'/);
+      assert.doesNotMatch(String(res.headers['content-security-policy']), /upgrade-insecure-requests/);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff');
+      assert.equal(res.headers['x-frame-options'], 'SAMEORIGIN');
+      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.equal(res.headers['x-powered-by'], undefined);
+      const health = await request(built.app).get('/healthz');
+      assert.equal(health.status, 200);
+      assert.deepEqual(health.body, { status: 'ok', servers: 2 });
+    });
+  });
+
+  describe('admin pages', () => {
+    const adminPages = ['/settings/radius', '/settings/radius/new', '/organizations', '/organizations/acme', '/alerts', '/status'];
+
+    it('send anonymous visitors to the sign-in page and refuse non-admins with 403', async () => {
+      const bobAgent = await signIn(bob.username, bob.password);
+      for (const path of adminPages) {
+        assert.equal((await request(built.app).get(path)).status, 303, `anonymous ${path}`);
+        assert.equal((await bobAgent.get(path)).status, 403, `bob ${path}`);
+      }
+      const before = JSON.stringify(built.radius.settings);
+      assert.equal((await bobAgent.post('/settings/radius/delete/system')).status, 403);
+      assert.equal((await bobAgent.post('/organizations/globex').type('form').send({ name: 'Owned' })).status, 403);
+      assert.equal((await bobAgent.post('/status/test')).status, 403);
+      assert.equal(JSON.stringify(built.radius.settings), before);
+    });
+
+    it('link every admin page for admins only', async () => {
+      const admin = record(await (await signIn(alice.username, alice.password)).get('/account'));
+      for (const path of ['/settings/radius', '/organizations', '/alerts', '/status']) assert.match(admin.text, new RegExp(`href="${path}"`));
+      const user = record(await (await signIn(bob.username, bob.password)).get('/account'));
+      assert.doesNotMatch(user.text, /href="\/status"|href="\/settings\/radius"/);
+    });
+  });
+
+  describe('server status (issue 16 item 7: traffic only on POST)', () => {
+    it('sends no probe for GET /status?test=1: a cross-site link cannot make the app send RADIUS traffic', async () => {
+      const agent = await signIn(alice.username, alice.password);
+      demo.system.received.length = 0;
+      const res = record(await agent.get('/status?test=1'));
+      assert.equal(res.status, 200);
+      assert.equal(probesSeen(), 0);
+      assert.doesNotMatch(res.text, /Reachable/);
+      assert.match(res.text, /<form method="post" action="\/status\/test"/);
+    });
+
+    it('tests every server on POST /status/test from the same origin, and refuses one from another origin', async () => {
+      const agent = await signIn(alice.username, alice.password);
+      demo.system.received.length = 0;
+      const refused = await agent.post('/status/test').set('Origin', 'https://evil.example').set('Sec-Fetch-Site', 'cross-site');
+      assert.equal(refused.status, 403);
+      assert.equal(probesSeen(), 0);
+      const res = record(await agent.post('/status/test').set('Sec-Fetch-Site', 'same-origin'));
+      assert.equal(res.status, 200);
+      assert.equal(res.text.match(/Reachable \(\d+ ms\)/g)?.length, 2);
+      assert.equal(probesSeen(), 2);
+    });
+  });
+
+  describe('RADIUS servers page', () => {
+    let admin: Agent;
+    before(async () => {
+      admin = await signIn(alice.username, alice.password);
+    });
+
+    it('lists the servers with state, round trip and last error, and never shows a shared secret', async () => {
+      const res = record(await admin.get('/settings/radius'));
+      assert.match(res.text, /<table id="servers">/);
+      assert.match(res.text, /Last round trip/);
+      assert.match(res.text, /Last error/);
+      const edit = record(await admin.get('/settings/radius/edit/system'));
+      assert.match(edit.text, /id="secret" name="secret" type="password"/);
+      assert.match(edit.text, /Unchanged/);
+    });
+
+    it('tests an address from the form ("Reachable (N ms)" or "Failed: why") with a POST, as JSON for the page script', async () => {
+      const server = demo.servers[0]!;
+      const ok = await admin
+        .post('/settings/radius/test')
+        .set('Accept', 'application/json')
+        .type('form')
+        .send({ name: 'x', address: server.address, secret: String(server.secret), attributes: 'NAS-Identifier = t', timeout: '2', protocol: 'pap' });
+      assert.equal(ok.status, 200);
+      assert.equal(ok.body.state, 'reachable');
+      assert.match(ok.body.text, /^Reachable \(\d+ ms\)$/);
+      // The stored secret is used when editing a server and the secret field is left blank.
+      const kept = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ original: 'system', name: 'system', address: server.address, attributes: 'NAS-Identifier = t', timeout: '2' });
+      assert.equal(kept.body.state, 'reachable');
+      const wrong = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ name: 'x', address: server.address, secret: 'not-the-secret', attributes: 'NAS-Identifier = t', timeout: '1' });
+      assert.equal(wrong.body.state, 'failed');
+      assert.match(wrong.body.text, /^Failed: /);
+      const bad = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ name: 'x', address: 'not an address', secret: 's', attributes: 'NAS-Identifier = t' });
+      assert.equal(bad.body.state, 'failed');
+      assert.match(bad.body.text, /address must be host\[:port\]/);
+      assert.equal((await admin.get('/settings/radius/test')).status, 404, 'the test never runs on GET');
+    });
+
+    it('adds a server (the secret is saved, never shown back), refuses bad input naming the field, and edits and deletes it', async () => {
+      const target = demo.servers[0]!;
+      const bad = record(await admin.post('/settings/radius').type('form').send({ name: 'extra', address: target.address, secret: 'brand-new-secret-42', attributes: 'Filter-Id = x', timeout: '3' }));
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /Server &#34;extra&#34;: attributes must include NAS-Identifier/);
+      assert.doesNotMatch(bad.text, /brand-new-secret-42/);
+      assert.equal(built.radius.settings.servers.length, 2, 'nothing changed');
+
+      const added = await admin.post('/settings/radius').type('form').send({ name: 'extra', address: target.address, secret: 'brand-new-secret-42', attributes: 'NAS-Identifier = console', timeout: '3', protocol: 'chap' });
+      assert.equal(added.status, 303);
+      const saved = (await settingsStore.load())!.servers.find((s) => s.name === 'extra');
+      assert.deepEqual(saved, { name: 'extra', address: target.address, secret: 'brand-new-secret-42', attributes: [['NAS-Identifier', 'console']], timeoutSeconds: 3, protocol: 'chap' });
+      assert.deepEqual(built.radius.strategy.client.serverNames, ['system', 'acme-2fa', 'extra'], 'the strategy uses the new list at once');
+      const list = record(await admin.get('/settings/radius'));
+      assert.match(list.text, /Saved extra\./);
+
+      const edited = await admin.post('/settings/radius/edit/extra').type('form').send({ original: 'extra', name: 'extra-renamed', address: target.address, secret: '', attributes: 'NAS-Identifier = console', timeout: '4', protocol: 'pap' });
+      assert.equal(edited.status, 303);
+      const renamed = built.radius.settings.servers.find((s) => s.name === 'extra-renamed');
+      assert.equal(renamed?.secret, 'brand-new-secret-42', 'a blank secret keeps the saved one');
+      assert.equal(renamed?.timeoutSeconds, 4);
+
+      const deleted = await admin.post('/settings/radius/delete/extra-renamed');
+      assert.equal(deleted.status, 303);
+      assert.deepEqual(built.radius.strategy.client.serverNames, ['system', 'acme-2fa']);
+    });
+
+    it('refuses to delete a server an organization chooses, naming the organization', async () => {
+      const res = await admin.post('/settings/radius/delete/acme-2fa');
+      assert.equal(res.status, 303);
+      assert.match(record(await admin.get('/settings/radius')).text, /acme-2fa is chosen by Acme: choose other providers there first\./);
+      assert.ok(built.radius.settings.servers.some((s) => s.name === 'acme-2fa'));
+    });
+  });
+
+  describe('Organizations page', () => {
+    let admin: Agent;
+    before(async () => {
+      admin = await signIn(alice.username, alice.password);
+    });
+
+    it('shows the tree with each organization\'s effective providers, inherited or its own', async () => {
+      const res = record(await admin.get('/organizations'));
+      assert.match(res.text, /Acme Research<\/a><\/td>[\s\S]*?inherited[\s\S]*?RADIUS: acme-2fa \(inherited from Acme\)/);
+      assert.match(res.text, /Globex<\/a><\/td>[\s\S]*?RADIUS: system \(inherited from System-wide\)/);
+    });
+
+    it('applies a change at once: Globex choosing its own provider sends bob there, and back when it inherits again', async () => {
+      const own = await admin.post('/organizations/globex').type('form').send({ name: 'Globex', domain: 'globex.example', parent: 'system', method: 'radius', providers: 'acme-2fa' });
+      assert.equal(own.status, 303);
+      const refused = await request(built.app).post('/login').type('form').send({ username: bob.username, password: bob.password });
+      assert.equal(refused.headers.location, '/login');
+      assert.equal(demo.system.received.length, 0);
+      assert.equal(demo.acme.received.length, 1, 'bob went to the provider Globex chose');
+
+      await admin.post('/organizations/globex').type('form').send({ name: 'Globex', domain: 'globex.example', parent: 'system', inherit: '1', method: 'radius', providers: 'acme-2fa' });
+      await signIn(bob.username, bob.password);
+      assert.equal(demo.system.received.length, 1);
+    });
+
+    it('turns sign-in off for an organization whose method is None, with a message for the user', async () => {
+      await admin.post('/organizations/acme').type('form').send({ name: 'Acme', domain: 'acme.example', parent: 'system', method: 'none', providers: 'acme-2fa' });
+      try {
+        const agent = request.agent(built.app);
+        await agent.post('/login').type('form').send({ username: dave.username, password: dave.password });
+        assert.match((await agent.get('/login')).text, /Sign-in is not enabled for your organization/);
+        assert.equal(demo.acme.received.length, 0);
+      } finally {
+        await admin.post('/organizations/acme').type('form').send({ name: 'Acme', domain: 'acme.example', parent: 'system', method: 'radius', providers: 'acme-2fa' });
+      }
+    });
+
+    it('adds a child organization that inherits, and keeps providers in the chosen order', async () => {
+      const res = await admin.post('/organizations').type('form').send({ name: 'Initech', domain: 'initech.example', parent: 'system' });
+      assert.equal(res.status, 303);
+      const id = decodeURIComponent(String(res.headers.location).split('/').pop()!);
+      const org = built.radius.settings.organizations.find((o) => o.id === id);
+      assert.deepEqual({ ...org, id: 'x' }, { id: 'x', name: 'Initech', parent: 'system', domain: 'initech.example', inherit: true, method: 'radius', providers: [] });
+      await admin
+        .post(`/organizations/${id}`)
+        .type('form')
+        .send('name=Initech&domain=initech.example&parent=system&method=radius&providers=system&providers=acme-2fa&order%3Asystem=2&order%3Aacme-2fa=1');
+      assert.deepEqual(built.radius.settings.organizations.find((o) => o.id === id)?.providers, ['acme-2fa', 'system']);
+      assert.equal((await admin.post(`/organizations/${id}/delete`)).status, 303);
+    });
+  });
+
+  it('logs rejects and verification failures as alerts, newest first, without secrets', async () => {
+    await request(built.app).post('/login').type('form').send({ username: 'alice', password: 'wrong-password-7' });
+    const admin = await signIn(alice.username, alice.password);
+    const res = record(await admin.get('/alerts'));
+    const lines = [...res.text.matchAll(/<li class="level-(\w+)">([^<]*)<\/li>/g)].map((m) => m[2]!);
+    assert.match(lines[0]!, /^\w{3} [ \d]\d \d\d:\d\d:\d\d Auth\.info: \(Access-Accept system &#34;alice&#34;\): Login OK/);
+    assert.ok(lines.some((l) => /Auth\.notice: \(Access-Reject system &#34;alice&#34;\): Login incorrect/.test(l)), lines.join('\n'));
+  });
+});
+
+describe('The example console: settings across restarts, throttling', function () {
+  this.timeout(20000);
+  let demo: Demo;
+  let dir: string;
+  before(async () => {
+    demo = await startDemo();
+    dir = await mkdtemp(join(tmpdir(), 'console-settings-'));
+  });
+  after(async () => {
+    await demo.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps settings in a JSON file readable by its owner only, and starts from them again', async () => {
+    const file = join(dir, 'settings.json');
+    const settingsStore = new FileSettingsStore(file);
+    const first = createApp({ settings: demo.settings, settingsStore });
     try {
-      const res = await request(built.app).post('/login').type('form').send({ username: 'alice', password: 'pw' });
-      assert.equal(res.status, 500);
-      assert.match(res.text, /The sign-in service is not answering/);
-      assert.doesNotMatch(res.text, /secret-internal-name|unreachable|127\.0\.0\.1/);
-      assert.ok(lines.some((l) => l.includes('secret-internal-name') && l.includes('unreachable')), lines.join('\n'));
+      await first.radius.update((draft) => {
+        draft.organizations.find((o) => o.id === 'globex')!.inherit = false;
+        draft.organizations.find((o) => o.id === 'globex')!.providers = ['acme-2fa'];
+      });
     } finally {
-      await built.strategy.close();
+      await first.close();
+    }
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    const saved = await new FileSettingsStore(file).load();
+    assert.deepEqual(saved?.organizations.find((o) => o.id === 'globex')?.providers, ['acme-2fa']);
+    assert.match(await readFile(file, 'utf8'), /"demo": true/);
+    const second = createApp({ settings: refreshDemoServers(saved!, demo), settingsStore });
+    try {
+      assert.deepEqual(second.radius.settings.organizations.find((o) => o.id === 'globex')?.providers, ['acme-2fa']);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('refuses sign-in with 429 once a user name used up its failures, before any RADIUS traffic, and counts per IP too', async () => {
+    const built = createApp({ settings: demo.settings, throttle: { perUser: { points: 3, durationSeconds: 60 }, perIp: { points: 5, durationSeconds: 60 } } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await request(built.app).post('/login').type('form').send({ username: 'Alice', password: 'wrong-password-7' });
+        assert.equal(res.status, 303);
+      }
+      demo.system.received.length = 0;
+      const blocked = await request(built.app).post('/login').type('form').send({ username: 'alice', password: DEMO_USERS.alice.password });
+      assert.equal(blocked.status, 429);
+      assert.match(blocked.text, /Too many sign-in attempts\. Please try again in 1 minute\./);
+      assert.ok(Number(blocked.headers['retry-after']) > 0);
+      assert.equal(demo.system.received.length, 0, 'a throttled attempt reached RADIUS');
+      // Two more failures with other names use up this IP's five.
+      for (const name of ['x1', 'x2']) await request(built.app).post('/login').type('form').send({ username: name, password: 'wrong-password-7' });
+      const ip = await request(built.app).post('/login').type('form').send({ username: DEMO_USERS.bob.username, password: DEMO_USERS.bob.password });
+      assert.equal(ip.status, 429);
+    } finally {
+      await built.close();
     }
   });
 });
