@@ -4,7 +4,7 @@
  * Sign-in asks the settings for the user's organization's providers through `selectServers`.
  */
 import passport from 'passport';
-import { RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
+import { MemoryChallengeClaims, RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
 import type { AlertLog } from './alerts';
 import type { ServerMonitor } from './monitor';
 import { checkSettings, effectiveSecurity, organizationOfUser, providersForUser, toServerOptions, type Settings } from './settings';
@@ -48,7 +48,8 @@ export class RadiusConsole {
   private readonly store: SettingsStore;
   private readonly alerts: AlertLog;
   private readonly monitor: ServerMonitor;
-  private readonly challengeClaims: ChallengeClaims | undefined;
+  /** One for every strategy this console builds, so that a code is spent once across a change of settings. */
+  private readonly challengeClaims: ChallengeClaims;
 
   /** @throws TypeError when the settings are not valid. */
   constructor(options: RadiusConsoleOptions) {
@@ -56,7 +57,7 @@ export class RadiusConsole {
     this.alerts = options.alerts;
     this.monitor = options.monitor;
     this.maxChallengeRounds = options.maxChallengeRounds ?? 3;
-    this.challengeClaims = options.challengeClaims;
+    this.challengeClaims = options.challengeClaims ?? new MemoryChallengeClaims();
     checkSettings(options.settings);
     this.current = structuredClone(options.settings);
     this.active = this.build(this.current.servers.map(toServerOptions));
@@ -134,7 +135,7 @@ export class RadiusConsole {
         // user name the strategy will send: the providers of the user's organization, in order.
         selectServers: (_req, username) => providersForUser(this.current, username),
         applySessionTimeout: true,
-        ...(this.challengeClaims ? { challengeClaims: this.challengeClaims } : {}),
+        challengeClaims: this.challengeClaims,
       },
       (username, profile, done) => done(null, this.userFor(username, profile.server, profile.class.map((c) => c.toString('utf8')))),
     );

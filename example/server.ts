@@ -3,10 +3,10 @@
  *
  * - Settings (servers, organizations) are saved in SETTINGS_FILE (default `.data/console-settings.json`,
  *   mode 0600: it holds shared secrets), or in Redis when REDIS_URL is set (every instance shares them).
- * - On the first start (nothing saved yet) the servers come from RADIUS_SERVERS or RADIUS_ADDRESS,
- *   RADIUS_SECRET / RADIUS_SECRET_FILE, RADIUS_NAS_IDENTIFIER, … (see `optionsFromEnv`), all used
- *   system-wide; with none of these, two embedded demo servers (for demos only) with demo users and
- *   organizations (see ./demo.ts). Demo servers saved earlier are started again at each start.
+ * - Servers from RADIUS_SERVERS or RADIUS_ADDRESS, RADIUS_SECRET / RADIUS_SECRET_FILE,
+ *   RADIUS_NAS_IDENTIFIER, … (see `optionsFromEnv`) are merged into the saved settings at each start (see
+ *   withEnvironmentServers); with none of these, two embedded demo servers (for demos only) with demo
+ *   users and organizations (see ./demo.ts), started again at each start.
  * - PORT (default 3000) and HOST (default 127.0.0.1) choose where the app listens.
  * - REDIS_URL (redis://[user:password@]host:port) also keeps sessions and sign-in throttling counts in
  *   Redis; then SESSION_SECRET must be set too, the same on every instance.
@@ -20,22 +20,33 @@ import { createApp } from './app';
 import { redisChallengeClaims } from './challenge-claims';
 import { DEMO_USERS, refreshDemoServers, startDemo, type Demo } from './demo';
 import { createSessionStore } from './session-store';
-import { fromServerOptions, initialSettings, type Settings } from './settings';
+import { fromServerOptions, initialSettings, SYSTEM_ID, type ServerSetting, type Settings } from './settings';
 import { createSettingsStore } from './settings-store';
 
+/**
+ * Servers from RADIUS_* variables, merged into the saved settings at each start: they replace saved servers
+ * of the same name or are added; demo servers (and organizations' choices of them) are left out; the
+ * system-wide organization uses them when it has no other provider.
+ */
+function withEnvironmentServers(saved: Settings | undefined, envServers: ServerSetting[]): Settings {
+  const base = saved ?? initialSettings([], [], []);
+  const names = new Set(envServers.map((s) => s.name));
+  const demoNames = new Set(base.servers.filter((s) => s.demo).map((s) => s.name));
+  const organizations = base.organizations.map((o) => ({ ...o, providers: o.providers.filter((p) => !demoNames.has(p)) }));
+  const system = organizations.find((o) => o.id === SYSTEM_ID);
+  if (system && system.providers.length === 0) system.providers = envServers.map((s) => s.name);
+  return { servers: [...base.servers.filter((s) => !s.demo && !names.has(s.name)), ...envServers], organizations };
+}
+
 /** The settings to start with, and the demo servers when the settings use them. */
-async function startingSettings(saved: Settings | undefined): Promise<{ settings: Settings; demo?: Demo; first: boolean }> {
+async function startingSettings(saved: Settings | undefined): Promise<{ settings: Settings; demo?: Demo }> {
   const env = process.env;
-  if (saved) {
-    if (!saved.servers.some((s) => s.demo)) return { settings: saved, first: false };
-    const demo = await startDemo();
-    return { settings: refreshDemoServers(saved, demo), demo, first: false };
-  }
   if (env.RADIUS_SERVERS || env.RADIUS_ADDRESS) {
-    return { settings: initialSettings(optionsFromEnv(env).servers.map((s) => fromServerOptions(s))), first: true };
+    return { settings: withEnvironmentServers(saved, optionsFromEnv(env).servers.map((s) => fromServerOptions(s))) };
   }
+  if (saved && !saved.servers.some((s) => s.demo)) return { settings: saved };
   const demo = await startDemo();
-  return { settings: demo.settings, demo, first: true };
+  return { settings: saved ? refreshDemoServers(saved, demo) : demo.settings, demo };
 }
 
 async function main(): Promise<void> {
@@ -45,8 +56,8 @@ async function main(): Promise<void> {
   }
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const settingsStore = await createSettingsStore({ redisUrl, file: process.env.SETTINGS_FILE ?? '.data/console-settings.json' });
-  const { settings, demo, first } = await startingSettings(await settingsStore.load());
-  if (first || demo) await settingsStore.save(settings);
+  const { settings, demo } = await startingSettings(await settingsStore.load());
+  await settingsStore.save(settings);
   const store = createSessionStore(redisUrl, { log });
   const throttleRedis = redisUrl ? createClient({ url: redisUrl }) : undefined;
   throttleRedis?.on('error', () => undefined);

@@ -126,7 +126,7 @@ describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
       assert.equal(page.status, 200);
       assert.match(page.text, /Enter the 6-digit code from your authenticator app/);
       const second = await agent.post('/login/challenge').type('form').send({ code: totpCode(totpKey) });
-      assert.equal(second.status, 302, second.text);
+      assert.equal(second.status, 303, second.text);
       assert.equal(second.headers.location, '/account');
       const account = await agent.get('/account');
       assert.equal(account.status, 200);

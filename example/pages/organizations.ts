@@ -56,7 +56,7 @@ ${system ? '<p class="hint">The system-wide settings apply to every organization
 <select id="method" name="method"><option value="radius"${org.method === 'radius' ? ' selected' : ''}>RADIUS</option><option value="none"${org.method === 'none' ? ' selected' : ''}>None (sign-in off)</option></select>
 <p class="hint">Used when the organization does not inherit.</p>
 <p><strong>Choose provider(s)</strong> <span class="hint">— consulted in this order; a user rejected by one is tried on the next.</span></p>
-${providerChoices(settings, org)}
+<div class="providers">${providerChoices(settings, org)}</div>
 </fieldset>
 <div class="actions"><button type="submit">Save</button><a class="button secondary" href="/organizations">Cancel</a></div>
 </form>

@@ -15,8 +15,7 @@ type Tested = ReturnType<typeof describeProbe>;
 function row(s: ServerStatus, test: Tested | undefined): string {
   const c = s.counters;
   const cells = [
-    escapeHtml(s.name),
-    escapeHtml(s.address),
+    `${escapeHtml(s.name)}<br><span class="hint">${escapeHtml(s.address)}</span>`,
     s.state === 'up' ? '<span class="state-up">In use</span>' : '<span class="state-down">Held down</span>',
     s.lastRttMs === undefined ? '–' : `${s.lastRttMs.toFixed(1)} ms`,
     `${c.requests} / ${c.accepts} / ${c.rejects} / ${c.challenges} / ${c.timeouts + c.unreachable}`,
@@ -35,7 +34,7 @@ export function statusRoutes(radius: RadiusConsole): Router {
 
   const render = (req: Request, res: Response, tests?: Tested[]): void => {
     const servers = radius.strategy.client.servers();
-    const head = `<tr><th>Server</th><th>Address</th><th>State</th><th>Last round trip</th><th>Requests / accepts / rejects / challenges / no reply</th><th>Last error</th>${tests ? '<th>Test</th>' : ''}</tr>`;
+    const head = `<tr><th>Server</th><th>State</th><th>Last round trip</th><th>Requests / accepts / rejects / challenges / no reply</th><th>Last error</th>${tests ? '<th>Test</th>' : ''}</tr>`;
     res.type('html').send(
       page(
         { title: 'Server status', user: currentUser(req), active: '/status' },
