@@ -81,7 +81,7 @@ export function fromServerOptions(s: RadiusServerOptions, demo = false): ServerS
   return {
     name: s.name,
     address: s.address,
-    secret: Buffer.isBuffer(s.secret) ? s.secret.toString('utf8') : s.secret,
+    secret: Buffer.isBuffer(s.secret) ? s.secret.toString('utf8') : (s.secret ?? ''),
     attributes: attributes.map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value)]),
     timeoutSeconds: (s.timeout ?? 5000) / 1000,
     protocol: s.protocol ?? 'pap',
