@@ -10,8 +10,9 @@ import createDebug from 'debug';
 import { RadiusAccounting, type AccountingEvents, type AccountingRequest, type AccountingResult } from './accounting';
 import { RadiusClosedError, RadiusConfigError, RadiusTimeoutError, type DropReason, type ServerAttempt } from './errors';
 import { configurationWarnings, type RadiusWarning } from './warnings';
-import { normalizeClientOptions, type RadiusClientOptions } from './options';
+import { normalizeClientOptions, normalizeServers, type NormalizedServer, type RadiusClientOptions, type RadiusServerOptions } from './options';
 import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
+import { RetiredServers } from './retire';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import type { AttributeInput } from './protocol/dictionary';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
@@ -113,7 +114,13 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   /** Transports closed because a host name now resolves elsewhere, until their sockets have closed. */
   private readonly closingTransports = new Set<Promise<void>>();
   /** Accounting-Requests (RFC 2866), on transports of their own to each server's accounting address. */
-  private readonly accounting: RadiusAccounting;
+  private accounting: RadiusAccounting;
+  /** Accounting of a server list replaced by setServers, until its records in flight are done. */
+  private readonly retiredAccounting = new Set<RadiusAccounting>();
+  /** Servers taken out by {@link RadiusClient.setServers}: their transports close once idle. */
+  private readonly retired = new RetiredServers((closing) => this.trackClosing(closing));
+  /** How option errors name the caller (`RadiusClient`, `RadiusStrategy`). */
+  private readonly prefix: string;
 
   /**
    * @param options - see {@link RadiusClientOptions}.
@@ -123,30 +130,72 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   constructor(options: RadiusClientOptions, prefix = 'RadiusClient') {
     super();
     const normalized = normalizeClientOptions(options, prefix);
+    this.prefix = prefix;
     this.failoverOnReject = normalized.failoverOnReject;
     this.failoverOnTimeout = normalized.failoverOnTimeout;
     this.pool = new ServerPool(normalized.servers, normalized.holdDown, {
       'server-down': (payload) => this.emit('server-down', payload),
       'server-up': (payload) => this.emit('server-up', payload),
     });
-    this.warnings = configurationWarnings(normalized.servers);
-    if (this.warnings.length > 0) {
-      for (const w of this.warnings) debug('warning: %s', w.message);
-      // On the next tick: nobody can listen yet while the constructor runs.
-      process.nextTick(() => {
-        for (const w of this.warnings) this.emit('warning', w);
-      });
-    }
-    this.accounting = new RadiusAccounting(
-      normalized.servers,
+    this.warnings = this.warn(normalized.servers);
+    this.accounting = this.newAccounting(normalized.servers);
+  }
+
+  /** Accounting for `servers`, its events re-emitted by this client. */
+  private newAccounting(servers: readonly NormalizedServer[]): RadiusAccounting {
+    return new RadiusAccounting(
+      servers,
       // AccountingEvents is part of RadiusClientEvents; TypeScript cannot relate the two generic signatures.
       (event, ...args) => (this.emit as (name: string, ...payload: unknown[]) => boolean)(event, ...args),
       (server, reason) => this.emit('dropped', { server, reason }),
     );
   }
 
-  /** Weaknesses found in the configuration at construction (also emitted as `'warning'` events). */
-  readonly warnings: readonly RadiusWarning[];
+  /** Weaknesses found in the configuration at construction or the last `setServers` (also emitted as `'warning'` events). */
+  warnings: readonly RadiusWarning[];
+
+  /** The configuration warnings of `servers`, logged and emitted on the next tick (so listeners added right after can hear them). */
+  private warn(servers: Parameters<typeof configurationWarnings>[0]): readonly RadiusWarning[] {
+    const warnings = configurationWarnings(servers);
+    for (const w of warnings) debug('warning: %s', w.message);
+    if (warnings.length > 0) {
+      process.nextTick(() => {
+        for (const w of warnings) this.emit('warning', w);
+      });
+    }
+    return warnings;
+  }
+
+  /**
+   * Replaces the server list at run time (e.g. from an admin console). The whole list is validated first:
+   * a `TypeError` naming the server and the option changes nothing. Then new sign-ins use the new list
+   * (and `serverNames` / `servers()` show it) at once; sign-ins in flight finish on the configuration they
+   * started with; a server whose options are unchanged keeps its sockets, counters and hold-down; the
+   * sockets of removed or reconfigured servers close once nothing is in flight on them. A pending
+   * Access-Challenge of a removed server cannot be answered (`respond` throws `RadiusConfigError`); the
+   * strategy refuses one whose server was removed or moved to another address with 403.
+   *
+   * @param servers - the new list, as the `servers` option takes it (at least one).
+   * @throws TypeError for an invalid list, naming the server (position and name) and the option;
+   *   RadiusClosedError after close().
+   */
+  setServers(servers: RadiusServerOptions[]): void {
+    this.assertOpen();
+    argument(Array.isArray(servers) && servers.length > 0, `${this.prefix}: setServers needs a non-empty array of servers`);
+    const normalized = normalizeServers(servers, this.prefix, true);
+    // Records in flight finish on the old list: its accounting closes once every server's timeout has passed.
+    const oldAccounting = this.accounting;
+    const grace = this.pool.runtimes.reduce((sum, r) => sum + r.config.timeout, 1000);
+    this.retired.retire(this.pool.replace(normalized));
+    this.accounting = this.newAccounting(normalized);
+    this.retiredAccounting.add(oldAccounting);
+    setTimeout(() => {
+      this.retiredAccounting.delete(oldAccounting);
+      void oldAccounting.close();
+    }, grace).unref();
+    this.warnings = this.warn(normalized);
+    debug('servers replaced: %s', this.pool.names.join(', '));
+  }
 
   /** Whether the named server may be sent an empty challenge response (its `allowEmptyResponse`); false for an unknown name. */
   allowsEmptyResponse(server: string): boolean {
@@ -289,12 +338,19 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    */
   async close(): Promise<void> {
     this.closed = true;
-    const closing: Array<Promise<void>> = [this.accounting.close()];
-    for (const r of this.pool.runtimes) {
+    const closing: Array<Promise<void>> = [this.accounting.close(), ...[...this.retiredAccounting].map((a) => a.close())];
+    this.retiredAccounting.clear();
+    for (const r of [...this.pool.runtimes, ...this.retired.remaining()]) {
       for (const t of r.transports.values()) closing.push(t.close());
       r.transports.clear();
     }
     await Promise.all([...closing, ...this.closingTransports]);
+  }
+
+  /** Keeps a transport's closing until its socket has closed (close() waits for it). */
+  private trackClosing(closing: Promise<void>): void {
+    this.closingTransports.add(closing);
+    void closing.then(() => this.closingTransports.delete(closing));
   }
 
   private assertOpen(): void {
@@ -321,9 +377,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       // The name now resolves elsewhere: let go of idle sockets to the old address(es).
       for (const [oldKey, old] of runtime.transports) {
         if (old.inFlight === 0) {
-          const closing = old.close();
-          this.closingTransports.add(closing);
-          void closing.then(() => this.closingTransports.delete(closing));
+          this.trackClosing(old.close());
           runtime.transports.delete(oldKey);
         }
       }
@@ -342,6 +396,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
         },
       );
       runtime.transports.set(key, t);
+      this.retired.opened(runtime);
     }
     return t;
   }

@@ -433,11 +433,23 @@ export function normalizeClientOptions(input: unknown, prefix: string, extraKeys
   check(typeof input === 'object' && input !== null, `${prefix}: options must be an object`);
   const parsed = readOptions(input, CLIENT_OPTIONS, prefix, topLevel, extraKeys);
   loadDictionaries(parsed.dictionaries, `${prefix}: dictionaries`);
-  const servers = parsed.servers.map((s, i) => normalizeServer(s, `${prefix}: servers[${i}]`));
+  return { ...parsed, servers: normalizeServers(parsed.servers, prefix) };
+}
+
+/**
+ * Validates a server list (the `servers` option, or `setServers`): each server, then unique names.
+ * `namedLabels` puts each server's name in its messages (`servers[1] ("corp").timeout …`).
+ */
+export function normalizeServers(list: readonly unknown[], prefix: string, namedLabels = false): NormalizedServer[] {
+  const label = (s: unknown, i: number): string => {
+    const name = namedLabels && typeof s === 'object' && s !== null ? (s as { name?: unknown }).name : undefined;
+    return `${prefix}: servers[${i}]${typeof name === 'string' && name !== '' ? ` (${JSON.stringify(name)})` : ''}`;
+  };
+  const servers = list.map((s, i) => normalizeServer(s, label(s, i)));
   const seen = new Set<string>();
   servers.forEach((s, i) => {
     check(!seen.has(s.name), `${prefix}: servers[${i}].name "${s.name}" is used twice`);
     seen.add(s.name);
   });
-  return { ...parsed, servers };
+  return servers;
 }

@@ -8,6 +8,7 @@
  * @internal
  */
 import { isIP } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import type { DropReason, ServerAttempt } from './errors';
 import { RadiusConfigError } from './errors';
 import type { NormalizedServer } from './options';
@@ -78,6 +79,25 @@ export interface PoolEvents {
 
 const NO_SERVERS: ReadonlySet<ServerRuntime> = new Set();
 
+/** A server's runtime before any exchange: up, no transport, counters at 0. */
+function newRuntime(config: NormalizedServer): ServerRuntime {
+  return {
+    config,
+    transports: new Map(),
+    literal: isIP(config.host) !== 0,
+    heldDownUntil: undefined,
+    status: {
+      name: config.name,
+      address: config.address,
+      state: 'up',
+      heldDownUntil: undefined,
+      lastError: undefined,
+      lastRttMs: undefined,
+      counters: { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, timeouts: 0, unreachable: 0, dropped: {}, kernelDropped: 0 },
+    },
+  };
+}
+
 /** The servers to try for one sign-in, in order, and which of them are only a last resort. */
 export interface Choice {
   /** Servers in the order to try them: up ones first (in the given order), then held-down ones. */
@@ -88,11 +108,11 @@ export interface Choice {
 
 /** The configured servers, their order, hold-down and status. */
 export class ServerPool {
-  /** Every server, in configured order. */
-  readonly runtimes: readonly ServerRuntime[];
-  /** Names of the servers, in configured order. */
-  readonly names: readonly string[];
-  private readonly byName = new Map<string, ServerRuntime>();
+  /** Every server, in configured order (a new array after {@link ServerPool.replace}). */
+  runtimes: readonly ServerRuntime[];
+  /** Names of the servers, in configured order (a new array after {@link ServerPool.replace}). */
+  names: readonly string[];
+  private byName = new Map<string, ServerRuntime>();
 
   /**
    * @param servers - validated servers, names unique.
@@ -106,23 +126,35 @@ export class ServerPool {
     private readonly events: PoolEvents,
     readonly now: () => number = Date.now,
   ) {
-    this.runtimes = servers.map((config) => ({
-      config,
-      transports: new Map(),
-      literal: isIP(config.host) !== 0,
-      heldDownUntil: undefined,
-      status: {
-        name: config.name,
-        address: config.address,
-        state: 'up',
-        heldDownUntil: undefined,
-        lastError: undefined,
-        lastRttMs: undefined,
-        counters: { requests: 0, retransmissions: 0, accepts: 0, rejects: 0, challenges: 0, timeouts: 0, unreachable: 0, dropped: {}, kernelDropped: 0 },
-      },
-    }));
+    this.runtimes = servers.map(newRuntime);
     this.names = this.runtimes.map((r) => r.config.name);
     for (const r of this.runtimes) this.byName.set(r.config.name, r);
+  }
+
+  /**
+   * Replaces the server list (`RadiusClient.setServers`). A server whose validated configuration is
+   * unchanged keeps its runtime: its sockets, status, counters and hold-down. Sign-ins in flight keep the
+   * runtimes they chose, so they finish on the configuration they started with.
+   *
+   * @param servers - validated servers, names unique.
+   * @returns the runtimes no longer in the list (removed or reconfigured): their transports are to be
+   *   closed once idle.
+   */
+  replace(servers: readonly NormalizedServer[]): ServerRuntime[] {
+    const kept = new Set<ServerRuntime>();
+    const runtimes = servers.map((config) => {
+      const old = this.byName.get(config.name);
+      if (old && isDeepStrictEqual(old.config, config)) {
+        kept.add(old);
+        return old;
+      }
+      return newRuntime(config);
+    });
+    const retired = this.runtimes.filter((r) => !kept.has(r));
+    this.runtimes = runtimes;
+    this.names = runtimes.map((r) => r.config.name);
+    this.byName = new Map(runtimes.map((r) => [r.config.name, r]));
+    return retired;
   }
 
   /** The server named `name`; throws {@link RadiusConfigError} for a name that is not configured. */

@@ -16,7 +16,7 @@ import {
 } from './client';
 import { RadiusConfigError } from './errors';
 import { optionsFromEnv } from './env';
-import type { RadiusClientOptions } from './options';
+import type { RadiusClientOptions, RadiusServerOptions } from './options';
 import { normalizeStrategyOptions } from './strategy-options';
 import { requestAttributesFor, type RequestAttributesFunction } from './request-attributes';
 import { buildProfile, type RadiusProfile } from './profile';
@@ -314,6 +314,19 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
   accountingMiddleware(): RequestHandler {
     const accounting = this.accounting;
     return accounting ? accounting.middleware() : (_req, _res, next) => next();
+  }
+
+  /**
+   * Replaces the RADIUS servers at run time (see {@link RadiusClient.setServers}): the whole list is
+   * validated first (a `TypeError` naming the server and option changes nothing); new sign-ins and
+   * `selectServers` see the new names at once; sign-ins in flight finish on the servers they started
+   * with; a pending challenge whose server was removed or now has another address gets 403.
+   *
+   * @param servers - the new list, as the `servers` option takes it.
+   * @throws TypeError for an invalid list; RadiusClosedError after close().
+   */
+  setServers(servers: RadiusServerOptions[]): void {
+    this.client.setServers(servers);
   }
 
   /** Closes the client's sockets (see {@link RadiusClient.close}). */
