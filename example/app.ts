@@ -61,7 +61,7 @@ export interface ExampleApp {
   app: express.Express;
   /** The console's RADIUS side: settings, the strategy in use, changes. */
   radius: RadiusConsole;
-  /** The strategy in use when the app was built (see `radius.strategy` for the current one). */
+  /** The strategy (its servers follow the settings through `setServers`). */
   strategy: RadiusStrategy;
   alerts: AlertLog;
   monitor: ServerMonitor;

@@ -1,10 +1,10 @@
 /**
- * The console's RADIUS side: the strategy built from the current settings, and every change of settings
- * validated, saved and applied at run time (also changes another instance saved, through the store).
+ * The console's RADIUS side: one strategy, and every change of settings validated, applied with
+ * `strategy.setServers` and saved at run time (also changes another instance saved, through the store).
  * Sign-in asks the settings for the user's organization's providers through `selectServers`.
  */
 import passport from 'passport';
-import { MemoryChallengeClaims, RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
+import { RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
 import type { AlertLog } from './alerts';
 import type { ServerMonitor } from './monitor';
 import { checkSettings, effectiveSecurity, organizationOfUser, providersForUser, toServerOptions, type Settings } from './settings';
@@ -43,13 +43,11 @@ export class RadiusConsole {
   /** Access-Challenge rounds allowed in one sign-in. */
   readonly maxChallengeRounds: number;
   private current: Settings;
-  private active: RadiusStrategy;
-  private readonly retired = new Set<RadiusStrategy>();
+  private readonly active: RadiusStrategy;
   private readonly store: SettingsStore;
   private readonly alerts: AlertLog;
   private readonly monitor: ServerMonitor;
-  /** One for every strategy this console builds, so that a code is spent once across a change of settings. */
-  private readonly challengeClaims: ChallengeClaims;
+  private readonly challengeClaims: ChallengeClaims | undefined;
 
   /** @throws TypeError when the settings are not valid. */
   constructor(options: RadiusConsoleOptions) {
@@ -57,7 +55,7 @@ export class RadiusConsole {
     this.alerts = options.alerts;
     this.monitor = options.monitor;
     this.maxChallengeRounds = options.maxChallengeRounds ?? 3;
-    this.challengeClaims = options.challengeClaims ?? new MemoryChallengeClaims();
+    this.challengeClaims = options.challengeClaims;
     checkSettings(options.settings);
     this.current = structuredClone(options.settings);
     this.active = this.build(this.current.servers.map(toServerOptions));
@@ -86,33 +84,39 @@ export class RadiusConsole {
   }
 
   /**
-   * Changes the settings: `change` edits a copy; the result is checked (organizations and every server,
-   * as the strategy checks them), saved, then applied. Nothing changes when a check fails.
+   * Changes the settings: `change` edits a copy; the result is checked (organizations, then every server
+   * as the strategy checks them in `setServers`), applied, and saved. Nothing changes when a check fails,
+   * and the change is undone when it cannot be saved.
    * @throws TypeError with a sentence for the admin when the new settings are not valid.
    */
   async update(change: (draft: Settings) => void): Promise<void> {
+    const previous = this.current;
     const draft = this.settings;
     change(draft);
-    checkSettings(draft);
-    const next = this.build(draft.servers.map(toServerOptions)); // throws TypeError for a bad server
+    this.apply(draft);
     try {
       await this.store.save(draft);
     } catch (err) {
-      await next.close();
+      this.apply(previous);
       throw err;
     }
-    this.swap(draft, next);
   }
 
-  /** Applies settings saved by another instance. @throws TypeError when they are not valid. */
+  /**
+   * Applies settings (also those saved by another instance). The strategy validates the whole server list
+   * first; sign-ins in flight finish on the servers they started with; a pending challenge whose server
+   * was removed or moved gets 403. @throws TypeError when they are not valid (nothing changes).
+   */
   apply(settings: Settings): void {
     checkSettings(settings);
-    this.swap(structuredClone(settings), this.build(settings.servers.map(toServerOptions)));
+    this.active.setServers(settings.servers.map(toServerOptions));
+    this.current = structuredClone(settings);
+    this.monitor.setServers(this.current.servers);
   }
 
-  /** Closes every strategy's sockets. */
+  /** Closes the strategy's sockets. */
   async close(): Promise<void> {
-    await Promise.all([this.active.close(), ...[...this.retired].map((s) => s.close())]);
+    await this.active.close();
   }
 
   /** The user for a verified Access-Accept. */
@@ -135,31 +139,12 @@ export class RadiusConsole {
         // user name the strategy will send: the providers of the user's organization, in order.
         selectServers: (_req, username) => providersForUser(this.current, username),
         applySessionTimeout: true,
-        challengeClaims: this.challengeClaims,
+        ...(this.challengeClaims ? { challengeClaims: this.challengeClaims } : {}),
       },
       (username, profile, done) => done(null, this.userFor(username, profile.server, profile.class.map((c) => c.toString('utf8')))),
     );
     this.alerts.watch(strategy.client);
     return strategy;
-  }
-
-  /**
-   * Puts `next` in place for new sign-ins. Sign-ins in flight finish on the strategy they started with,
-   * which is closed once its longest timeout has passed. A pending challenge is answered by the new
-   * strategy only while its server keeps its name and address (the strategy checks both); otherwise 403.
-   */
-  private swap(settings: Settings, next: RadiusStrategy): void {
-    const old = this.active;
-    this.current = settings;
-    this.active = next;
-    this.passport.use(next);
-    this.monitor.setServers(settings.servers);
-    this.retired.add(old);
-    const grace = Math.max(...settings.servers.map((s) => s.timeoutSeconds * 1000), 5000) * 2;
-    setTimeout(() => {
-      this.retired.delete(old);
-      void old.close();
-    }, grace).unref();
   }
 
   /** The effective providers of the user's organization (for the sign-in page's messages). */

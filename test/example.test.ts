@@ -297,6 +297,26 @@ describe('The example console with its demo servers', function () {
       assert.deepEqual(built.radius.strategy.client.serverNames, ['system', 'acme-2fa']);
     });
 
+    it("refuses a code whose server's address changed meanwhile, in plain words, and sends it nowhere", async () => {
+      const acme = demo.servers[1]!;
+      const user = request.agent(built.app);
+      await user.post('/login').type('form').send({ username: carol.username, password: carol.password }).expect(303);
+      const other = await startDemo();
+      try {
+        const moved = await admin.post('/settings/radius/edit/acme-2fa').type('form').send({ original: 'acme-2fa', name: 'acme-2fa', address: other.acme.address, attributes: 'NAS-Identifier = passport-radius-example', timeout: '5', protocol: 'pap' });
+        assert.equal(moved.status, 303);
+        const before = demo.acme.received.length;
+        const res = record(await user.post('/login/challenge').type('form').send({ code: carol.code }));
+        assert.equal(res.headers.location, '/login');
+        assert.match(record(await user.get('/login')).text, /Your verification has expired or was already used/);
+        assert.equal(demo.acme.received.length, before);
+        assert.equal(other.acme.received.length, 0);
+      } finally {
+        await admin.post('/settings/radius/edit/acme-2fa').type('form').send({ original: 'acme-2fa', name: 'acme-2fa', address: acme.address, attributes: 'NAS-Identifier = passport-radius-example', timeout: '5', protocol: 'pap' });
+        await other.close();
+      }
+    });
+
     it('refuses to delete a server an organization chooses, naming the organization', async () => {
       const res = await admin.post('/settings/radius/delete/acme-2fa');
       assert.equal(res.status, 303);

@@ -45,7 +45,7 @@ function fromForm(req: Request, existing: ServerSetting | undefined): ServerSett
 /** The strategy's messages name the list position; the admin knows the server by name. */
 function forAdmin(err: unknown, name: string): string {
   const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/^RadiusStrategy: servers\[\d+\]\.?/, `Server "${name}": `);
+  return text.replace(/^RadiusStrategy: servers\[\d+\](?: \("(?:[^"\\]|\\.)*"\))?\.?/, `Server "${name}": `);
 }
 
 interface FormState {
