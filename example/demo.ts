@@ -3,14 +3,15 @@
  * (for demos only, not production servers) and an organization tree.
  *
  * - "system": the system-wide server. alice (Class "admins") and bob@globex.example.
- * - "acme-2fa": Acme's own two-factor server. carol@acme.example and dave@research.acme.example:
- *   password, then a code.
+ * - "acme-2fa": Acme's own two-factor server (./demo-2fa.ts). carol@acme.example and
+ *   dave@research.acme.example: password, then a code; a wrong code is asked again twice.
  * - System-wide uses "system"; Acme (acme.example) sets its own: "acme-2fa"; its child Acme Research
  *   (research.acme.example) inherits Acme's; Globex (globex.example) inherits the system-wide settings.
  */
 import { randomBytes } from 'node:crypto';
 import type { RadiusServerOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
+import { DemoTwoFactorHandler } from './demo-2fa';
 import { fromServerOptions, initialSettings, SYSTEM_ID, type OrganizationSetting, type ServerSetting, type Settings } from './settings';
 
 /** The demo users (printed at start; the example's tests sign each of them in). */
@@ -67,13 +68,12 @@ export async function startDemo(): Promise<Demo> {
       [bob.username]: { password: bob.password, replyMessage: 'Welcome bob', attributes: [[25, Buffer.from('staff')]] },
     },
   });
-  const twoFactor = (code: string) => [{ code, prompt: 'Enter the code sent to your phone', echo: false }];
   const acme = new RadiusTestServer({
     secret: acmeSecret,
-    users: {
-      [carol.username]: { password: carol.password, challenge: twoFactor(carol.code), replyMessage: 'Welcome carol' },
-      [dave.username]: { password: dave.password, challenge: twoFactor(dave.code), replyMessage: 'Welcome dave' },
-    },
+    handler: new DemoTwoFactorHandler({
+      [carol.username]: { password: carol.password, code: carol.code },
+      [dave.username]: { password: dave.password, code: dave.code },
+    }),
   });
   try {
     await system.listen();

@@ -129,17 +129,40 @@ describe('The example console with its demo servers', function () {
       assert.equal((await agent.get('/account')).status, 303);
     });
 
-    it('says in plain words that a code was not accepted, and that a used-up verification has expired', async () => {
+    it('keeps a wrong code on the challenge page with the server\'s message while tries remain, then back to sign-in', async () => {
       const agent = request.agent(built.app);
       record(await agent.post('/login').type('form').send({ username: carol.username, password: carol.password }));
-      const res = record(await agent.post('/login/challenge').type('form').send({ code: '000000' }));
-      assert.equal(res.headers.location, '/login');
-      assert.match(record(await agent.get('/login')).text, /That code was not accepted\. Sign in again to get a new code\./);
+      const wrong = record(await agent.post('/login/challenge').type('form').send({ code: '000000' }));
+      assert.equal(wrong.headers.location, '/login/challenge', 'a wrong code left the challenge page');
+      const again = record(await agent.get('/login/challenge'));
+      assert.match(again.text, /<p id="prompt">That code is not right\. Enter the code sent to your phone<\/p>/);
+      assert.match(again.text, /Step 2 of at most 3/);
+      // The right code on the second try signs in.
+      const right = record(await agent.post('/login/challenge').type('form').send({ code: carol.code }));
+      assert.equal(right.headers.location, '/account');
+      assert.match(record(await agent.get('/account')).text, /<strong id="server">acme-2fa<\/strong>/);
+
+      // Three wrong codes: the server gives up, and so does the page.
+      const other = request.agent(built.app);
+      record(await other.post('/login').type('form').send({ username: carol.username, password: carol.password }));
+      for (const location of ['/login/challenge', '/login/challenge', '/login']) {
+        const res = record(await other.post('/login/challenge').type('form').send({ code: '000000' }));
+        assert.equal(res.headers.location, location);
+      }
+      assert.match(record(await other.get('/login')).text, /role="alert">Too many wrong codes\. Please sign in again\.<\/p>/);
+      assert.equal((await other.get('/account')).status, 303);
+    });
+
+    it('says in plain words that a used-up verification has expired', async () => {
+      const agent = request.agent(built.app);
+      record(await agent.post('/login').type('form').send({ username: carol.username, password: carol.password }));
       record(await agent.post('/login/challenge').type('form').send({ code: carol.code }));
-      const again = record(await agent.get('/login'));
-      assert.match(again.text, /Your verification has expired or was already used\. Please sign in again\./);
-      assert.doesNotMatch(again.text, /No pending RADIUS challenge/);
-      assert.equal((await agent.get('/account')).status, 303);
+      record(await agent.post('/logout'));
+      const late = record(await agent.post('/login/challenge').type('form').send({ code: carol.code }));
+      assert.equal(late.headers.location, '/login');
+      const page = record(await agent.get('/login'));
+      assert.match(page.text, /Your verification has expired or was already used\. Please sign in again\./);
+      assert.doesNotMatch(page.text, /No pending RADIUS challenge/);
     });
 
     it('signs out with a POST', async () => {
