@@ -54,6 +54,8 @@ export interface ExampleAppOptions {
   monitorIntervalMs?: number;
   /** Access-Challenge rounds in one sign-in. Default 3. */
   maxChallengeRounds?: number;
+  /** User names that are administrators whatever their Class (e.g. from CONSOLE_ADMINS). Default none. */
+  admins?: readonly string[];
 }
 
 /** The built app and its parts. */
@@ -85,6 +87,7 @@ export function createApp(options: ExampleAppOptions): ExampleApp {
     monitor,
     ...(options.maxChallengeRounds !== undefined ? { maxChallengeRounds: options.maxChallengeRounds } : {}),
     ...(options.challengeClaims ? { challengeClaims: options.challengeClaims } : {}),
+    ...(options.admins ? { admins: options.admins } : {}),
   });
   const throttle = createThrottle(options.throttle);
 

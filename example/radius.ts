@@ -15,7 +15,7 @@ export interface ExampleUser {
   username: string;
   /** The RADIUS server that accepted. */
   server: string;
-  /** From the Access-Accept's Class: "admins" → `'admin'`, else `'user'`. */
+  /** `'admin'` when the Access-Accept's Class is "admins" or the user name is listed as an admin, else `'user'`. */
   role: 'admin' | 'user';
   /** The user's organization's name (the system-wide organization's for users of no organization). */
   organization: string;
@@ -34,6 +34,8 @@ export interface RadiusConsoleOptions {
   maxChallengeRounds?: number;
   /** Single use of challenges across instances (see ../challenge-claims.ts). Default: this process's memory. */
   challengeClaims?: ChallengeClaims;
+  /** User names that are administrators whatever their Class (compared case-insensitively). Default none. */
+  admins?: readonly string[];
 }
 
 /** Holds the settings and the strategy that applies them. */
@@ -48,6 +50,7 @@ export class RadiusConsole {
   private readonly alerts: AlertLog;
   private readonly monitor: ServerMonitor;
   private readonly challengeClaims: ChallengeClaims | undefined;
+  private readonly admins: ReadonlySet<string>;
 
   /** @throws TypeError when the settings are not valid. */
   constructor(options: RadiusConsoleOptions) {
@@ -56,6 +59,7 @@ export class RadiusConsole {
     this.monitor = options.monitor;
     this.maxChallengeRounds = options.maxChallengeRounds ?? 3;
     this.challengeClaims = options.challengeClaims;
+    this.admins = new Set((options.admins ?? []).map((a) => a.toLowerCase()));
     checkSettings(options.settings);
     this.current = structuredClone(options.settings);
     this.active = this.build(this.current.servers.map(toServerOptions));
@@ -124,7 +128,7 @@ export class RadiusConsole {
     return {
       username,
       server,
-      role: classes.includes('admins') ? 'admin' : 'user',
+      role: classes.includes('admins') || this.admins.has(username.toLowerCase()) ? 'admin' : 'user',
       organization: organizationOfUser(this.current, username).name,
     };
   }

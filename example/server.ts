@@ -10,6 +10,8 @@
  * - PORT (default 3000) and HOST (default 127.0.0.1) choose where the app listens.
  * - REDIS_URL (redis://[user:password@]host:port) also keeps sessions and sign-in throttling counts in
  *   Redis; then SESSION_SECRET must be set too, the same on every instance.
+ * - CONSOLE_ADMINS: comma-separated user names that are administrators (besides users whose
+ *   Access-Accept carries Class "admins").
  * - MONITOR_INTERVAL (seconds, default 30) between two reachability tests of every server; 0 turns it off.
  */
 import { randomBytes } from 'node:crypto';
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     log,
     ...(throttleRedis ? { throttle: { redis: throttleRedis } } : {}),
     monitorIntervalMs: Number.isFinite(interval) && interval > 0 ? interval * 1000 : 0,
+    admins: (process.env.CONSOLE_ADMINS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== ''),
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';

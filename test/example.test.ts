@@ -223,6 +223,17 @@ describe('The example console with its demo servers', function () {
       assert.equal(JSON.stringify(built.radius.settings), before);
     });
 
+    it('makes users listed as admins administrators whatever their Class', async () => {
+      const other = createApp({ settings: demo.settings, admins: ['BOB@globex.example'] });
+      try {
+        const agent = request.agent(other.app);
+        await agent.post('/login').type('form').send({ username: bob.username, password: bob.password }).expect(303);
+        assert.equal((await agent.get('/settings/radius')).status, 200);
+      } finally {
+        await other.close();
+      }
+    });
+
     it('link every admin page for admins only', async () => {
       const admin = record(await (await signIn(alice.username, alice.password)).get('/account'));
       for (const path of ['/settings/radius', '/organizations', '/alerts', '/status']) assert.match(admin.text, new RegExp(`href="${path}"`));
