@@ -51,6 +51,8 @@ export interface RadiusStrategyClient {
   close(): Promise<void>;
   /** Whether an empty challenge response may be sent to this server (its `allowEmptyResponse`). Absent: never. */
   allowsEmptyResponse?(server: string): boolean;
+  /** Replaces the servers at run time (see {@link RadiusClient.setServers}). Absent: `strategy.setServers` throws. */
+  setServers?(servers: RadiusServerOptions[]): void;
 }
 
 /** The strategy's own options, shared by both forms of {@link RadiusStrategyOptions}. */
@@ -323,10 +325,13 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
    * with; a pending challenge whose server was removed or now has another address gets 403.
    *
    * @param servers - the new list, as the `servers` option takes it.
-   * @throws TypeError for an invalid list; RadiusClosedError after close().
+   * @throws TypeError for an invalid list (or an injected `client` without `setServers`); RadiusClosedError
+   *   after close().
    */
   setServers(servers: RadiusServerOptions[]): void {
-    this.client.setServers(servers);
+    const client: RadiusStrategyClient = this.client;
+    if (typeof client.setServers !== 'function') throw new TypeError('RadiusStrategy.setServers: the injected client has no setServers method');
+    client.setServers(servers);
   }
 
   /** Closes the client's sockets (see {@link RadiusClient.close}). */
