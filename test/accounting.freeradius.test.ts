@@ -172,6 +172,22 @@ describeFreeRadius('Accounting of web sessions against FreeRADIUS', function () 
     assert.equal(readDetail(fr.detailFile).filter((r) => one(r, 'Acct-Session-Id') === sessionId).length, 2, 'Start and one Interim-Update');
   });
 
+  it('ends the previous accounting session with a Stop when the same web session signs in again', async function () {
+    this.timeout(15000);
+    const { app } = buildAcctApp({ servers: [server(fr)] });
+    const agent = request.agent(app);
+    const signIn = async (): Promise<string> => {
+      assert.equal((await agent.post('/login').type('form').send({ username: 'alice', password: USERS.alice.password })).status, 200);
+      return (await agent.get('/session')).body.radiusAccounting.sessionId as string;
+    };
+    const first = await signIn();
+    const second = await signIn();
+    assert.notEqual(first, second);
+    const stop = await waitForRecord(fr.detailFile, (r) => one(r, 'Acct-Session-Id') === first && one(r, 'Acct-Status-Type') === 'Stop');
+    assert.equal(one(stop, 'Acct-Terminate-Cause'), 'User-Request');
+    await waitForRecord(fr.detailFile, (r) => one(r, 'Acct-Session-Id') === second && one(r, 'Acct-Status-Type') === 'Start');
+  });
+
   it('delays neither sign-in nor sign-out when the accounting server does not answer', async function () {
     this.timeout(20000);
     // A UDP socket that takes every Accounting-Request and never answers (no ICMP error either).

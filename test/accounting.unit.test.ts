@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { RadiusClient, RadiusTimeoutError, type RadiusClientEvents } from '../lib';
+import { RadiusClient, RadiusStrategy, RadiusTimeoutError, type RadiusClientEvents } from '../lib';
 import { encodeAccountingAttributes, encodeAccountingRequest } from '../lib/protocol/accounting';
 import { normalizeServer } from '../lib/options';
 import { encodeConfiguredAttributes } from '../lib/protocol/dictionary';
@@ -158,6 +158,26 @@ describe('RadiusClient.account', () => {
     assert.equal(stop.get(46)![0]!.readUInt32BE(0), 10, 'Acct-Session-Time');
   });
 
+  it('drops an Accounting-Response whose Message-Authenticator does not verify, though its Response Authenticator does', async () => {
+    const badMa = await responder((request) => {
+      const reply = accountingResponse(request, SECRET, true);
+      // Spoil the Message-Authenticator, then sign the packet again so that only the former is wrong.
+      reply[25]! ^= 0xff;
+      reply.fill(0, 4, 20);
+      request.copy(reply, 4, 4, 20);
+      createHash('md5').update(reply).update(SECRET).digest().copy(reply, 4);
+      return reply;
+    });
+    const good = await responder((request) => accountingResponse(request));
+    closers.push(badMa.close, good.close);
+    const c = client([server('bad-ma', badMa.port, { timeout: 300, retries: 0 }), server('good', good.port)]);
+    const dropped: string[] = [];
+    c.on('dropped', (e) => dropped.push(`${e.server}:${e.reason}`));
+    const result = await c.account({ statusType: 'Start', sessionId: 'S4', username: 'alice' });
+    assert.equal(result.server, 'good', 'an unsigned reply is taken, a badly signed one is not');
+    assert.deepEqual(dropped, ['bad-ma:bad-message-authenticator']);
+  });
+
   it('rejects with RadiusTimeoutError and emits accounting-error when no server answers', async () => {
     const silent = await responder(() => undefined);
     closers.push(silent.close);
@@ -193,5 +213,27 @@ describe('RadiusClient.account', () => {
     assert.deepEqual([other.accountingHost, other.accountingPort], ['acct.example.com', 1646]);
     assert.throws(() => normalizeServer({ ...base, address: '10.0.0.5', accountingAddress: 'no such host!' }, 'test'), /test\.accountingAddress must be host\[:port\]/);
     assert.throws(() => normalizeServer({ ...base, address: '10.0.0.5', accountingAddress: 1813 }, 'test'), TypeError);
+  });
+});
+
+describe('RadiusStrategy accounting options', () => {
+  const base = { servers: [server('x', 1812)] };
+
+  it('refuses accountingInterim without accounting, and out-of-range values', () => {
+    assert.throws(() => new RadiusStrategy({ ...base, accountingInterim: 60_000 }), /accountingInterim requires accounting: true/);
+    assert.throws(() => new RadiusStrategy({ ...base, accounting: true, accountingInterim: 10 }), /accountingInterim must be a number from 1000 to 86400000/);
+    assert.throws(() => new RadiusStrategy({ ...base, accounting: 'yes' as unknown as boolean }), /accounting must be true or false/);
+  });
+
+  it('endSession refuses an unknown cause, and does nothing without a record', async () => {
+    const strategy = new RadiusStrategy({ ...base, accounting: true });
+    try {
+      const req = { session: {} } as unknown as Parameters<RadiusStrategy['endSession']>[0];
+      assert.throws(() => strategy.endSession(req, { cause: 'Lost-Carrier' as 'User-Request' }), /cause must be one of User-Request, Idle-Timeout, Session-Timeout, Admin-Reset/);
+      await strategy.endSession(req);
+      assert.deepEqual((req as unknown as { session: object }).session, {});
+    } finally {
+      await strategy.close();
+    }
   });
 });
