@@ -1,0 +1,90 @@
+/**
+ * The example console on two instances sharing a real redis-server (REDIS_URL): a change saved on one
+ * instance is picked up by the other (its strategy's servers and its organizations' providers), and the
+ * sign-in throttling counts are shared, so an attacker cannot spread guesses over instances.
+ */
+import { strict as assert } from 'node:assert';
+import request from 'supertest';
+import { createClient } from 'redis';
+import { createApp, type ExampleApp } from '../example/app';
+import { DEMO_USERS, startDemo, type Demo } from '../example/demo';
+import { RedisSettingsStore } from '../example/settings-store';
+import { describeRedis, startRedis, type RedisServer } from './support/redis';
+
+async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+describeRedis('the example console on two instances sharing Redis (settings and throttling)', function () {
+  this.timeout(30000);
+  let redis: RedisServer;
+  let demo: Demo;
+  const stores: RedisSettingsStore[] = [];
+  const apps: ExampleApp[] = [];
+  const clients: Array<{ close(): Promise<unknown> }> = [];
+
+  before(async () => {
+    [redis, demo] = await Promise.all([startRedis(), startDemo()]);
+  });
+  after(async () => {
+    await Promise.all(apps.map((a) => a.close()));
+    await Promise.all(stores.map((s) => s.close()));
+    await Promise.all(clients.map((c) => c.close()));
+    await demo?.close();
+    await redis?.stop();
+  });
+
+  async function instance(throttle?: { perUser: { points: number; durationSeconds: number } }): Promise<ExampleApp> {
+    const store = await new RedisSettingsStore(redis.url, 'console-test:settings').connect();
+    stores.push(store);
+    const saved = await store.load();
+    if (!saved) await store.save(demo.settings);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    clients.push(client);
+    const app = createApp({ settings: saved ?? demo.settings, settingsStore: store, ...(throttle ? { throttle: { ...throttle, redis: client } } : {}) });
+    apps.push(app);
+    return app;
+  }
+
+  it('applies a change saved on instance A on instance B, whose sign-ins follow it at once', async () => {
+    const a = await instance();
+    const b = await instance();
+    const admin = request.agent(a.app);
+    await admin.post('/login').type('form').send({ username: DEMO_USERS.alice.username, password: DEMO_USERS.alice.password }).expect(303);
+    const server = demo.servers[0]!;
+    await admin
+      .post('/settings/radius')
+      .type('form')
+      .send({ name: 'shared-extra', address: server.address, secret: String(server.secret), attributes: 'NAS-Identifier = console', timeout: '2', protocol: 'pap' })
+      .expect(303);
+    await admin
+      .post('/organizations/globex')
+      .type('form')
+      .send({ name: 'Globex', domain: 'globex.example', parent: 'system', method: 'radius', providers: 'shared-extra' })
+      .expect(303);
+    await until(() => b.radius.settings.organizations.find((o) => o.id === 'globex')?.providers[0] === 'shared-extra', 'instance B has the new settings');
+    assert.deepEqual(b.radius.strategy.client.serverNames, ['system', 'acme-2fa', 'shared-extra']);
+    assert.ok(b.alerts.list().some((e) => e.text === 'settings changed on another instance: applied'));
+    // bob (Globex) signs in on B through the server Globex chose on A.
+    const bob = request.agent(b.app);
+    await bob.post('/login').type('form').send({ username: DEMO_USERS.bob.username, password: DEMO_USERS.bob.password }).expect(303);
+    assert.match((await bob.get('/account')).text, /<strong id="server">shared-extra<\/strong>/);
+  });
+
+  it('shares the throttling counts: failures on A count on B', async () => {
+    const limit = { perUser: { points: 2, durationSeconds: 60 } };
+    const a = await instance(limit);
+    const b = await instance(limit);
+    for (const app of [a, b]) {
+      const res = await request(app.app).post('/login').type('form').send({ username: 'throttled-user', password: 'wrong-password-7' });
+      assert.equal(res.status, 303);
+    }
+    const blockedOnA = await request(a.app).post('/login').type('form').send({ username: 'throttled-user', password: 'wrong-password-7' });
+    assert.equal(blockedOnA.status, 429);
+  });
+});
