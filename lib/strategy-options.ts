@@ -7,7 +7,7 @@ import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type Optio
 import type { ChallengeClaims } from './challenge';
 import type { RequestAttributesFunction } from './request-attributes';
 import { ACCOUNTING_STRATEGY_OPTIONS } from './session-accounting';
-import type { RadiusStrategyClient, RadiusStrategyOwnOptions, RadiusStrategyOptionsWithClient, RadiusStrategyOptionsWithRequest } from './strategy';
+import type { RadiusStrategyClient, RadiusStrategyOwnOptions, RadiusStrategyOptionsWithClient, RadiusStrategyOptionsWithRequest } from './strategy-types';
 
 function text(fallback: string): OptionSpec<string> {
   return {
