@@ -411,6 +411,29 @@ describe('The example console with its demo servers', function () {
     });
   });
 
+  it('raises alerts for replies that failed verification and for a missing Message-Authenticator', async () => {
+    const count = built.alerts.list().length;
+    try {
+      demo.system.setFaults({ badResponseAuthenticator: true });
+      const forged = await request(built.app).post('/login').type('form').send({ username: bob.username, password: bob.password });
+      assert.equal(forged.status, 500, 'a reply that failed verification signed in');
+      demo.system.setFaults({ noMessageAuthenticator: true });
+      const unsigned = await request(built.app).post('/login').type('form').send({ username: bob.username, password: bob.password });
+      assert.equal(unsigned.status, 500, 'a reply without Message-Authenticator signed in');
+    } finally {
+      demo.system.setFaults({});
+    }
+    const admin = await signIn(alice.username, alice.password);
+    const lines = [...record(await admin.get('/alerts')).text.matchAll(/<li class="level-(\w+)">([^<]*)<\/li>/g)].map((m) => [m[1]!, m[2]!]);
+    assert.ok(built.alerts.list().length > count);
+    const has = (level: string, re: RegExp): boolean => lines.some(([l, text]) => l === level && re.test(text));
+    assert.ok(has('warn', /system: reply failed verification \(Response Authenticator\): check the shared secret/), lines.join('\n'));
+    assert.ok(has('warn', /system: reply without Message-Authenticator dropped: make the server sign its replies/), lines.join('\n'));
+    assert.ok(has('error', /system is down/), lines.join('\n'));
+    assert.ok(has('notice', /system answers again/), lines.join('\n'));
+    assert.match(record(await admin.get('/alerts')).text, /id="alert-count"[^>]*>\d+ alerts/);
+  });
+
   it('logs rejects and verification failures as alerts, newest first, without secrets', async () => {
     await request(built.app).post('/login').type('form').send({ username: 'alice', password: 'wrong-password-7' });
     const admin = await signIn(alice.username, alice.password);
