@@ -68,6 +68,21 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
         if (process.env.UPDATE_SCREENSHOTS === '1') await copyFile(file, resolve('docs', `console-${name}.png`));
       }
 
+      /** Asserts that the table `selector` fits windows 1100 and 800 px wide: no overflow of the page, its frame or a cell. */
+      async function assertTableFits(page: Page, selector: string): Promise<void> {
+        for (const width of [1100, 800]) {
+          await page.setViewportSize({ width, height: 700 });
+          const overflow = await page.evaluate(`(() => {
+            const table = document.querySelector(${JSON.stringify(selector)});
+            const wrap = table.closest('.table-wrap');
+            const cells = [...table.querySelectorAll('th, td')].filter((c) => c.scrollWidth > c.clientWidth + 1);
+            return { page: Math.max(0, document.documentElement.scrollWidth - window.innerWidth), frame: Math.max(0, wrap.scrollWidth - wrap.clientWidth), cells: cells.map((c) => c.textContent) };
+          })()`);
+          assert.deepEqual(overflow, { page: 0, frame: 0, cells: [] }, `${selector} does not fit a ${width} px window`);
+        }
+        await page.setViewportSize({ width: 1100, height: 760 });
+      }
+
       async function signIn(page: Page, username: string, password: string): Promise<void> {
         await page.goto(`${url}/login`);
         await page.getByLabel('User name').fill(username);
@@ -138,6 +153,7 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
         await adminPage.goto(`${url}/settings/radius`);
         await built.monitor.checkNow();
         await adminPage.reload();
+        await assertTableFits(adminPage, '#servers');
         await shot(adminPage, 'servers');
       });
 
@@ -246,17 +262,7 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
         await adminPage.waitForURL(`${url}/status/test`);
         const row = adminPage.locator('#status tbody tr', { hasText: 'corp-freeradius' });
         assert.match((await row.textContent())!, /Held down[\s\S]*Failed: /);
-        for (const width of [1100, 800]) {
-          await adminPage.setViewportSize({ width, height: 700 });
-          // Nothing wider than the window, no scrolling inside the table's frame, no cell whose text overflows it.
-          const overflow = await adminPage.evaluate(`(() => {
-            const wrap = document.querySelector('.table-wrap');
-            const cells = [...document.querySelectorAll('#status th, #status td')].filter((c) => c.scrollWidth > c.clientWidth + 1);
-            return { page: Math.max(0, document.documentElement.scrollWidth - window.innerWidth), frame: Math.max(0, wrap.scrollWidth - wrap.clientWidth), cells: cells.map((c) => c.textContent) };
-          })()`);
-          assert.deepEqual(overflow, { page: 0, frame: 0, cells: [] }, `the status table does not fit a ${width} px window`);
-        }
-        await adminPage.setViewportSize({ width: 1100, height: 700 });
+        await assertTableFits(adminPage, '#status');
         await shot(adminPage, 'status');
       });
     },

@@ -424,7 +424,7 @@ describe('The example console with its demo servers', function () {
       demo.system.setFaults({});
     }
     const admin = await signIn(alice.username, alice.password);
-    const lines = [...record(await admin.get('/alerts')).text.matchAll(/<li class="level-(\w+)">([^<]*)<\/li>/g)].map((m) => [m[1]!, m[2]!]);
+    const lines = [...record(await admin.get('/alerts')).text.matchAll(/<li class="level-(\w+)">([^<]*)<\/li>/g)].map((m): [string, string] => [m[1]!, m[2]!]);
     assert.ok(built.alerts.list().length > count);
     const has = (level: string, re: RegExp): boolean => lines.some(([l, text]) => l === level && re.test(text));
     assert.ok(has('warn', /system: reply failed verification \(Response Authenticator\): check the shared secret/), lines.join('\n'));

@@ -108,9 +108,9 @@ export function serverRoutes(radius: RadiusConsole, monitor: ServerMonitor): Rou
         const described = test ? describeProbe(test.result) : undefined;
         const state =
           live?.state === 'held-down' ? '<span class="state-down">Down</span>' : described?.state === 'failed' ? '<span class="state-down">Failing</span>' : '<span class="state-up">In use</span>';
-        return `<tr><td><a href="/settings/radius/edit/${encodeURIComponent(s.name)}">${escapeHtml(s.name)}</a>${s.demo ? ' <span class="badge">demo</span>' : ''}</td>
-<td>${escapeHtml(s.address)}</td><td class="nowrap">${s.protocol.toUpperCase()}</td><td class="nowrap">${s.timeoutSeconds} s</td><td class="nowrap">${state}</td>
-<td class="nowrap">${live?.lastRttMs === undefined ? '–' : `${live.lastRttMs.toFixed(1)} ms`}</td><td>${escapeHtml(live?.lastError ?? '')}</td>
+        return `<tr><td><a href="/settings/radius/edit/${encodeURIComponent(s.name)}">${escapeHtml(s.name)}</a>${s.demo ? ' <span class="badge">demo</span>' : ''}
+<br><span class="hint">${escapeHtml(s.address)}</span></td><td>${s.protocol.toUpperCase()}, ${s.timeoutSeconds} s</td><td>${state}</td>
+<td>${live?.lastRttMs === undefined ? '–' : `${live.lastRttMs.toFixed(1)} ms`}</td><td>${escapeHtml(live?.lastError ?? '')}</td>
 <td>${described ? `<span class="test-result ${described.state}">${escapeHtml(described.text)}</span>` : '<span class="muted">not tested yet</span>'}</td>
 <td class="nowrap"><a href="/settings/radius/edit/${encodeURIComponent(s.name)}">Edit</a>
 <form method="post" action="/settings/radius/delete/${encodeURIComponent(s.name)}" class="inline"><button type="submit" class="danger" aria-label="Delete ${escapeHtml(s.name)}">Delete</button></form></td></tr>`;
@@ -123,7 +123,7 @@ export function serverRoutes(radius: RadiusConsole, monitor: ServerMonitor): Rou
 <p class="muted">Organizations choose from these servers and consult them in the order they choose. <a href="/organizations">Organizations</a></p>
 <div class="actions"><a class="button" href="/settings/radius/new">Add</a></div>
 <div class="table-wrap"><table id="servers">
-<thead><tr><th>Server name</th><th>Address</th><th>Protocol</th><th>Timeout</th><th>State</th><th>Last round trip</th><th>Last error</th><th>Last test</th><th>Actions</th></tr></thead>
+<thead><tr><th>Server name and address</th><th>Protocol, timeout</th><th>State</th><th>Last round trip</th><th>Last error</th><th>Last test</th><th>Actions</th></tr></thead>
 <tbody>${rows}</tbody></table></div>`,
       ),
     );
