@@ -2,8 +2,8 @@
  * `npm run radius`: a real FreeRADIUS (the Debian/Ubuntu package `freeradius`) on 127.0.0.1 to try the
  * example against, with demo users — `alice` (password) and `carol` (password, then a TOTP code from a
  * phone authenticator app, checked by FreeRADIUS's own rlm_totp after an Access-Challenge). It prints
- * carol's otpauth:// URI and QR code and the command that points `npm start` at it. Ctrl-C stops it and
- * removes its files.
+ * carol's otpauth:// URI and QR code and the command that points `npm start` at it. Ctrl-C (SIGINT), SIGTERM
+ * and SIGHUP (its terminal closed) stop it and remove its files.
  *
  *   npm run radius [-- --port 11812] [--secret S] [--totp-secret BASE32] [--verbose]
  *
@@ -136,6 +136,9 @@ function parseCommandLine(argv: string[]): { port: number; secret?: string; totp
 }
 
 async function main(): Promise<number> {
+  // A closed terminal turns writes into EIO/EPIPE errors: ignore them, so that they cannot end the
+  // process before FreeRADIUS is stopped and the directory removed.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   let args: ReturnType<typeof parseCommandLine>;
   try {
     args = parseCommandLine(process.argv.slice(2));
@@ -192,11 +195,17 @@ async function main(): Promise<number> {
       if (stopping) return;
       stopping = true;
       clearInterval(logTimer);
-      console.log(`\n${signal}: stopping FreeRADIUS and removing ${demo.dir}`);
+      // After SIGHUP the terminal may be gone: a failed write must not stop the clean-up.
+      try {
+        console.log(`\n${signal}: stopping FreeRADIUS and removing ${demo.dir}`);
+      } catch {
+        // nothing to tell
+      }
       void demo.stop().then(() => resolveExit(0));
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    // SIGHUP: the terminal was closed. Node's default would exit at once, leaving FreeRADIUS running
+    // (holding the port) and the directory with the secrets behind.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
   });
 }
 

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { probe, RadiusClient, type RadiusServerOptions } from '../lib';
@@ -18,6 +18,20 @@ import { killOnExit } from './support/requirements';
 import { totpCode, waitForFreshStep } from './support/totp';
 
 const { alice, carol } = DEMO_RADIUS_USERS;
+
+/** Ids of the processes whose command line names `dir` (the demo's freeradius: `freeradius -X -d DIR`). */
+function processesUsing(dir: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dir);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
 
 /** A code that is not the current one. */
 function wrongCode(key: Buffer): string {
@@ -199,6 +213,34 @@ describeFreeRadius('npm run radius: the command', function () {
     assert.equal(await cmd.exit, 0, cmd.stderr());
     assert.match(cmd.stdout(), /SIGINT: stopping FreeRADIUS/);
     assert.equal(existsSync(dir), false, 'the configuration directory is still there');
+  });
+
+  it('SIGHUP (its terminal closed) stops FreeRADIUS and removes its files too', async () => {
+    const cmd = run(['--port', '0']);
+    const deadline = Date.now() + 20000;
+    while (!/npm start\n/.test(cmd.stdout())) {
+      if (Date.now() > deadline) assert.fail(`no npm start line:\n${cmd.stdout()}\n${cmd.stderr()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const dir = /^Configuration: (\S+) /m.exec(cmd.stdout())?.[1];
+    assert.ok(dir && existsSync(dir), cmd.stdout());
+    const radiusd = processesUsing(dir);
+    assert.equal(radiusd.length, 1, 'expected one freeradius process for the demo directory');
+    try {
+      // As a closed terminal leaves it: output goes nowhere (EPIPE), then the hang-up.
+      cmd.child.stdout.destroy();
+      cmd.child.stderr.destroy();
+      cmd.child.kill('SIGHUP');
+      const code = await cmd.exit;
+      assert.equal(cmd.child.signalCode, null, 'Node died of the signal instead of stopping FreeRADIUS');
+      assert.equal(code, 0);
+      assert.deepEqual(processesUsing(dir), [], 'FreeRADIUS is still running');
+      assert.equal(existsSync(dir), false, 'the configuration directory (with the secrets) is still there');
+    } finally {
+      // Without the fix FreeRADIUS is orphaned: end it (by its id) and remove its files.
+      for (const pid of processesUsing(dir)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the Debian package when FreeRADIUS is missing, exit 1', async () => {

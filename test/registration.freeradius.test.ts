@@ -61,7 +61,8 @@ describe('README "Registering the app with the RADIUS server"', () => {
       'end of the `authenticate` section',
       '/etc/freeradius/3.0/mods-config/files/authorize',
       'ln -s ../mods-available/totp /etc/freeradius/3.0/mods-enabled/totp',
-      'delete the stock `client localhost { … }` block',
+      'delete the stock `client localhost { … }` and `client localhost_ipv6 { … }` blocks',
+      'client passport_console_ipv6 { ipaddr = ::1 … }',
     ]) {
       assert.ok(section.replace(/\s+/g, ' ').includes(text), `the section does not say: ${text}`);
     }
@@ -101,11 +102,20 @@ describeRequiring(
       await fr?.stop();
     });
 
-    it('loads the README client next to the stock IPv6 one, without a duplicate-client error', () => {
+    it('loads the README clients for 127.0.0.1 and ::1 instead of the stock ones, without a duplicate-client error', () => {
       const out = fr.output();
       assert.match(out, /client passport_console \{/);
-      assert.match(out, /client localhost_ipv6 \{/);
+      assert.match(out, /client passport_console_ipv6 \{/);
+      assert.doesNotMatch(out, /client localhost(_ipv6)? \{/);
       assert.doesNotMatch(out, /duplicate client/i);
+    });
+
+    it('signs alice in over [::1] with the app\'s secret (the stock localhost_ipv6 client, secret testing123, removed)', async () => {
+      const mark = fr.output().length;
+      const res = await flow({ address: fr.address6 }).post('/login').type('form').send({ username: 'alice', password: 'alice-password' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.equal(res.body.user.username, 'alice');
+      await waitForOutputSince(fr, mark, /Received Access-Request Id \d+ from \[::1\]:\d+ to \[::1\]:\d+/);
     });
 
     it('needs the stock localhost client removed: FreeRADIUS refuses a second client for 127.0.0.1, whatever its name', async () => {

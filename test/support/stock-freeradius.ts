@@ -4,8 +4,9 @@
  * loopback ports, run by {@link runFreeRadius}.
  *
  * What it changes, and nothing else:
- * - the README's changes: the client entry appended to clients.conf (the stock `client localhost` block
- *   removed, as the README says for an app on the FreeRADIUS machine: one client per address), the
+ * - the README's changes: the client entry appended to clients.conf for 127.0.0.1 and a copy for ::1 (the
+ *   stock `client localhost` and `client localhost_ipv6` blocks removed, as the README says: one client per
+ *   address, and theirs have the secret testing123), the
  *   signing lines at the top of `authorize`, the two-factor lines at the end of `authorize` and
  *   `authenticate` (sites-enabled/default), the users at the top of mods-config/files/authorize, and
  *   mods-enabled/totp;
@@ -79,12 +80,16 @@ export async function writeStockConfig(
 ): Promise<void> {
   await cp(STOCK_DIR, dir, { recursive: true, verbatimSymlinks: true });
 
-  // README: clients.conf — the app's client entry; the stock localhost client holds 127.0.0.1.
-  await edit(
-    join(dir, 'clients.conf'),
-    (text) =>
-      `${values.keepStockLocalhost ? text : removeClientBlock(text, 'localhost')}\n${filledSnippet('client', { clientAddress: '127.0.0.1', secret: values.secret })}`,
+  // README: clients.conf — the stock localhost (127.0.0.1) and localhost_ipv6 (::1) clients removed, the
+  // app's client entry for 127.0.0.1, and its second copy for ::1.
+  const ipv6Entry = filledSnippet('client', { clientAddress: '::1', secret: values.secret }).replace(
+    /^client passport_console \{$/m,
+    'client passport_console_ipv6 {',
   );
+  await edit(join(dir, 'clients.conf'), (text) => {
+    const stock = values.keepStockLocalhost ? text : removeClientBlock(removeClientBlock(text, 'localhost'), 'localhost_ipv6');
+    return `${stock}\n${filledSnippet('client', { clientAddress: '127.0.0.1', secret: values.secret })}\n${ipv6Entry}`;
+  });
   // README: sites-enabled/default — signing first in authorize, two-factor last in authorize and authenticate.
   await edit(join(dir, 'sites-available', 'default'), (text) => {
     let out = insertIntoSection(text, 'authorize {', filledSnippet('authorizeFirst', {}), 'start');
