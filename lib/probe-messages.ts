@@ -54,13 +54,20 @@ export function unreachable(where: string, detail: string): string {
   );
 }
 
+/**
+ * `port N is usually the accounting port (…)` for the accounting ports, else `undefined`. RFC 2866 §3:
+ * accounting is 1813 (the old 1646); a server drops an Access-Request sent there, so nothing answers.
+ */
+export function accountingPortHint(port: number): string | undefined {
+  return port === 1813 || port === 1646
+    ? `port ${port} is usually the accounting port (RADIUS authentication is UDP ${port === 1813 ? 1812 : 1645})`
+    : undefined;
+}
+
 /** Nothing answered any request. */
 export function timeout(where: string, port: number, totalMs: number): string {
-  // RFC 2866 §3: accounting is 1813 (the old 1646); a server drops an Access-Request sent there.
-  const accounting =
-    port === 1813 || port === 1646
-      ? `port ${port} is usually the accounting port (RADIUS authentication is UDP ${port === 1813 ? 1812 : 1645}); `
-      : '';
+  const hint = accountingPortHint(port);
+  const accounting = hint !== undefined ? `${hint}; ` : '';
   return (
     `no reply from ${where} within ${totalMs} ms (Status-Server, then Access-Request with and without ` +
     `Message-Authenticator): ${accounting}check that UDP ${port} is open in firewalls between here and the server, ` +

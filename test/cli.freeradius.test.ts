@@ -126,6 +126,37 @@ describe('passport-radius CLI (no server needed)', function () {
     }
   });
 
+  it('prints a warning line for a shared secret of 12 octets or less (probe and login), never the secret', async () => {
+    const port = await freeUdpPort();
+    const env = { SHORT_SECRET: 'short-secret' }; // 12 octets
+    const [probeRun, loginRun] = await Promise.all([
+      cli(['probe', '--address', `127.0.0.1:${port}`, '--nas-identifier', 'x', '--secret-env', 'SHORT_SECRET'], { env }),
+      cli(['login', '--address', `127.0.0.1:${port}`, '--nas-identifier', 'x', '--secret-env', 'SHORT_SECRET', '-u', 'alice', '--password-stdin'], { env, input: 'pw\n' }),
+    ]);
+    for (const run of [probeRun, loginRun]) {
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /^warning: the shared secret of "127\.0\.0\.1:\d+" is 12 octets: a captured packet lets it be guessed offline/m);
+      assertNoLeak(run, ['short-secret']);
+    }
+    const long = await cli(['probe', '--address', `127.0.0.1:${port}`, '--nas-identifier', 'x', '--secret-env', 'LONG_SECRET'], { env: { LONG_SECRET: 'a-long-enough-secret' } });
+    assert.doesNotMatch(long.stderr, /warning/);
+  });
+
+  it('login: warns before sending when the address is an accounting port (1813, 1646)', async () => {
+    const runs = await Promise.all(
+      [1813, 1646].map((port) =>
+        cli(['login', '-a', `127.0.0.1:${port}`, '-n', 'x', '-u', 'alice', '--password-stdin', '--timeout', '300', '--retries', '0'], {
+          input: 'pw\n',
+          env: { RADIUS_SECRET: 'whatever-long-secret' },
+        }),
+      ),
+    );
+    assert.match(runs[0]!.stderr, /^warning: 127\.0\.0\.1:1813: port 1813 is usually the accounting port \(RADIUS authentication is UDP 1812\); `passport-radius probe` checks it$/m);
+    assert.match(runs[1]!.stderr, /^warning: 127\.0\.0\.1:1646: port 1646 is usually the accounting port \(RADIUS authentication is UDP 1645\)/m);
+    const normal = await cli(['login', '-a', `127.0.0.1:${await freeUdpPort()}`, '-n', 'x', '-u', 'alice', '--password-stdin'], { input: 'pw\n', env: { RADIUS_SECRET: 'whatever-long-secret' } });
+    assert.doesNotMatch(normal.stderr, /accounting port/);
+  });
+
   it('probe: reports an unresolvable name as a DNS failure, exit 1', async () => {
     const run = await cli(['probe', '--address', 'no-such-host.invalid', '--nas-identifier', 'x'], { env: { RADIUS_SECRET: 'env-secret' } });
     assert.equal(run.code, 1, run.stderr);
@@ -262,6 +293,28 @@ describeFreeRadius('passport-radius CLI against FreeRADIUS', function () {
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^Access-Accept from 127\.0\.0\.1:\d+ in \d+ ms\n {2}Reply-Message = "Welcome alice"\n$/);
     assertNoLeak(run, [...allSecrets(), USERS.alice.password]);
+  });
+
+  it('login: shows octets that are printable UTF-8 (Class "admins") as a quoted string', async () => {
+    const run = await cli(['login', '--address', withStatus.address, '--nas-identifier', 'cli-test', '--user', 'frank', '--password-stdin'], {
+      input: 'frank-password\n',
+      env: { RADIUS_SECRET: withStatus.secret },
+    });
+    assert.equal(run.code, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /^ {2}Class = "admins"$/m);
+    assert.match(run.stdout, /^ {2}Class = "ops"$/m);
+    assert.doesNotMatch(run.stdout, /0x61646d696e73/);
+  });
+
+  it('login against the accounting port: no reply, a hint to run probe, and probe names the accounting port', async () => {
+    const flags = ['--address', withStatus.acctAddress, '--nas-identifier', 'cli-test', '--timeout', '1000', '--retries', '0'];
+    const login = await cli(['login', ...flags, '-u', USERS.alice.name, '--password-stdin'], { input: `${USERS.alice.password}\n`, env: { RADIUS_SECRET: withStatus.secret } });
+    assert.equal(login.code, 1, login.stdout + login.stderr);
+    assert.match(login.stdout, /^Failed: .*no reply at all/m);
+    assert.match(login.stderr, /^hint: `passport-radius probe` with the same server options tells why a server does not answer/m);
+    const probeRun = await cli(['probe', ...flags], { env: { RADIUS_SECRET: withStatus.secret } });
+    assert.equal(probeRun.code, 1, probeRun.stdout + probeRun.stderr);
+    assert.match(probeRun.stdout, /this looks like the accounting port/);
   });
 
   it('login: a rejected user exits 1 with the Reply-Messages', async () => {

@@ -15,6 +15,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { RadiusClient, type AuthResult } from '../client';
 import { RadiusConfigError, RadiusError, RadiusTimeoutError } from '../errors';
 import type { ProbeResult } from '../probe';
+import { accountingPortHint } from '../probe-messages';
 import type { AttributeValue, DecodedAttributes } from '../protocol/dictionary';
 import { acctCommand, acctCommandOptions, type AcctFlags } from './acct';
 import { resolveServers, UsageError, type ResolvedServers, type ServerFlags } from './config';
@@ -89,15 +90,48 @@ function makeClient(resolved: ResolvedServers, flags: ServerFlags): RadiusClient
   }
 }
 
+/** One `warning: …` line on stderr per weakness the client found in the configuration (e.g. a short secret). */
+function printWarnings(client: RadiusClient, io: CliIo): RadiusClient {
+  for (const warning of client.warnings) io.stderr.write(`warning: ${warning.message}\n`);
+  return client;
+}
+
+/** The servers whose port is an accounting port (Access-Requests there get no reply), with the hint. */
+function accountingPortWarnings(client: RadiusClient): string[] {
+  return client.pool.names.map((name) => client.pool.get(name)).flatMap(({ config }) => {
+    const hint = config.transport === 'udp' ? accountingPortHint(config.port) : undefined;
+    return hint === undefined ? [] : [`${label(config.name, config.address)}: ${hint}; \`passport-radius probe\` checks it`];
+  });
+}
+
 function label(name: string, address: string): string {
   return name === address ? address : `${name} (${address})`;
 }
 
-function valueText(value: AttributeValue): string {
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The octets as text when they are printable UTF-8 (e.g. a Class "admins"), else undefined. */
+function printableText(octets: Buffer): string | undefined {
+  if (octets.length === 0) return undefined;
+  let text: string;
+  try {
+    text = UTF8.decode(octets);
+  } catch {
+    return undefined; // not UTF-8: binary
+  }
+  return /\p{Cc}/u.test(text) ? undefined : text;
+}
+
+/** How `login` prints one attribute value: text quoted, printable UTF-8 octets quoted, other octets as 0x hex. */
+export function valueText(value: AttributeValue): string {
   if (typeof value === 'string') return safeText(JSON.stringify(value));
   if (typeof value === 'number') return String(value);
   if (value instanceof Date) return value.toISOString();
-  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+  if (Buffer.isBuffer(value)) {
+    // Octets attributes (Class, State-like opaque values) often hold text; binary stays hex.
+    const text = printableText(value);
+    return text !== undefined ? safeText(JSON.stringify(text)) : `0x${value.toString('hex')}`;
+  }
   return `vendor ${value.vendorId} attribute ${value.type} 0x${value.value}`;
 }
 
@@ -174,7 +208,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   addServerOptions(acctCommandOptions(program.command('acct'))).action(async (status: string, flags: AcctFlags & CommonFlags) => {
     warnAboutSecretFlag(flags, io);
-    exitCode = await acctCommand(status, flags, io, (resolved) => makeClient(resolved, flags), watchEvents);
+    exitCode = await acctCommand(status, flags, io, (resolved) => printWarnings(makeClient(resolved, flags), io), watchEvents);
   });
 
   try {
@@ -203,7 +237,7 @@ function warnAboutSecretFlag(flags: ServerFlags, io: CliIo): void {
 
 async function probeCommand(flags: CommonFlags, io: CliIo): Promise<number> {
   warnAboutSecretFlag(flags, io);
-  const client = makeClient(resolveServers(flags, io.env), flags);
+  const client = printWarnings(makeClient(resolveServers(flags, io.env), flags), io);
   const say = (text: string): void => {
     (flags.json ? io.stderr : io.stdout).write(text + '\n');
   };
@@ -236,7 +270,9 @@ async function loginCommand(flags: LoginFlags, io: CliIo, lines: LineReader | un
   warnAboutSecretFlag(flags, io);
   const resolved = resolveServers(flags, io.env);
   if (!lines && !io.stdin.isTTY) throw new UsageError('stdin is not a terminal: give --password-stdin to read the password from it');
-  const client = makeClient(resolved, flags);
+  const client = printWarnings(makeClient(resolved, flags), io);
+  const accountingPorts = accountingPortWarnings(client);
+  for (const line of accountingPorts) io.stderr.write(`warning: ${line}\n`);
   const addresses = new Map(client.servers().map((s) => [s.name, s.address]));
   const say = (text: string): void => {
     (flags.json ? io.stderr : io.stdout).write(text + '\n');
@@ -278,7 +314,13 @@ async function loginCommand(flags: LoginFlags, io: CliIo, lines: LineReader | un
         });
       }
     } catch (e) {
-      if (e instanceof RadiusTimeoutError) return failed(e.message, { attempts: e.attempts });
+      if (e instanceof RadiusTimeoutError) {
+        const code = failed(e.message, { attempts: e.attempts });
+        if (e.attempts.some((a) => a.reason === 'timeout')) {
+          io.stderr.write('hint: `passport-radius probe` with the same server options tells why a server does not answer (an accounting port, a wrong shared secret, unsigned replies)\n');
+        }
+        return code;
+      }
       if (e instanceof RadiusConfigError) throw new UsageError(e.message, { cause: e });
       if (e instanceof RadiusError) return failed(e.message);
       throw e;
