@@ -27,6 +27,8 @@ export const SNIPPETS = {
   authorizeLast: 'authorize-last.conf',
   /** Last lines of `authenticate` in sites-enabled/default: password, then Access-Challenge; then the code. */
   authenticate: 'authenticate.conf',
+  /** A module (mods-available/totp_used, linked from mods-enabled): each TOTP code accepted once. */
+  totpUsed: 'totp-used.conf',
   /** First lines of mods-config/files/authorize (the users file): a password user and a TOTP user. */
   users: 'users',
 } as const;

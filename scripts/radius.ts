@@ -70,6 +70,7 @@ async function writeDemoConfig(dir: string, values: { port: number; secret: stri
     AUTHORIZE_FIRST: filledSnippet('authorizeFirst', {}),
     AUTHORIZE_LAST: filledSnippet('authorizeLast', {}),
     AUTHENTICATE: filledSnippet('authenticate', {}),
+    MODULES: filledSnippet('totpUsed', {}),
   };
   const config = template.replace(/@@([A-Z_]+)@@/g, (match, name: string) => vars[name] ?? match);
   await writeFile(join(dir, 'radiusd.conf'), config, { mode: 0o600 });

@@ -15,7 +15,7 @@ import { DEMO_NAS_IDENTIFIER, DEMO_RADIUS_USERS, startDemoRadius, type DemoRadiu
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, waitForOutputSince } from './support/freeradius';
 import { killOnExit } from './support/requirements';
-import { totpCode, waitForFreshStep } from './support/totp';
+import { totpCode, waitForFreshStep, waitForUnusedStep } from './support/totp';
 
 const { alice, carol } = DEMO_RADIUS_USERS;
 
@@ -41,6 +41,8 @@ function wrongCode(key: Buffer): string {
 describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
   this.timeout(20000);
   const totpKey = randomBytes(20);
+  /** TOTP steps whose code carol already spent on this server (each code is accepted once). */
+  const usedSteps = new Set<number>();
   let demo: DemoRadius;
   const server = (extra: Partial<RadiusServerOptions> = {}): RadiusServerOptions => ({
     name: 'demo',
@@ -80,17 +82,30 @@ describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
     }
   });
 
-  it('signs carol in through the strategy: password, Access-Challenge, then the current TOTP code', async () => {
-    await waitForFreshStep();
+  it('signs carol in through the strategy: password, Access-Challenge, then the current TOTP code; the same code again in a second sign-in is refused', async function () {
+    this.timeout(60000); // may wait for a TOTP step not used yet
+    await waitForUnusedStep(usedSteps);
+    const code = totpCode(totpKey);
     const agent = agentFor();
     const first = await agent.post('/login').type('form').send({ username: carol.username, password: carol.password });
     assert.equal(first.status, 303, JSON.stringify(first.body));
     assert.equal((await agent.get('/whoami')).status, 401, 'signed in after the password alone');
     const mark = demo.output().length;
-    const res = await agent.post('/login/challenge').type('form').send({ code: totpCode(totpKey) });
+    const res = await agent.post('/login/challenge').type('form').send({ code });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.user.username, 'carol');
     await waitForOutputSince(demo, mark, /\[totp\] = ok/);
+
+    // RFC 6238 §5.2: a second sign-in (new password step, new State) with the code just used.
+    const replay = agentFor();
+    await replay.post('/login').type('form').send({ username: carol.username, password: carol.password }).expect(303);
+    const replayMark = demo.output().length;
+    const again = await replay.post('/login/challenge').type('form').send({ code });
+    assert.equal(totpCode(totpKey), code, 'the TOTP step ended during the test: the refusal would prove nothing');
+    assert.equal(again.status, 401, JSON.stringify(again.body));
+    assert.equal((await replay.get('/whoami')).status, 401);
+    await waitForOutputSince(demo, replayMark, /\[totp_used\] = ok/);
+    assert.doesNotMatch(demo.output().slice(replayMark), /\[totp\] = ok/);
   });
 
   it('refuses a wrong code, and does not take a code for the password', async () => {
@@ -128,10 +143,11 @@ describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
     }
   });
 
-  it("signs carol in through the example's challenge page with a computed code; a wrong code is refused", async () => {
+  it("signs carol in through the example's challenge page with a computed code; a wrong code is refused", async function () {
+    this.timeout(60000); // may wait for a TOTP step not used yet
     const { app, strategy } = createApp({ servers: [server()], sessionSecret: 'radius-script-test' });
     try {
-      await waitForFreshStep();
+      await waitForUnusedStep(usedSteps);
       const agent = request.agent(app);
       const first = await agent.post('/login').type('form').send({ username: carol.username, password: carol.password });
       assert.equal(first.status, 303);

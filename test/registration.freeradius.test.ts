@@ -16,7 +16,7 @@ import { buildApp, closeAll } from './support/app';
 import { FREERADIUS_BIN, waitForOutputSince } from './support/freeradius';
 import { describeRequiring } from './support/requirements';
 import { STOCK_DIR, startStockFreeRadius, type StockFreeRadius } from './support/stock-freeradius';
-import { totpCode, waitForFreshStep } from './support/totp';
+import { totpCode, waitForFreshStep, waitForUnusedStep } from './support/totp';
 
 const README = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
 
@@ -61,6 +61,8 @@ describe('README "Registering the app with the RADIUS server"', () => {
       'end of the `authenticate` section',
       '/etc/freeradius/3.0/mods-config/files/authorize',
       'ln -s ../mods-available/totp /etc/freeradius/3.0/mods-enabled/totp',
+      '/etc/freeradius/3.0/mods-available/totp_used',
+      'ln -s ../mods-available/totp_used /etc/freeradius/3.0/mods-enabled/totp_used',
       'delete the stock `client localhost { … }` and `client localhost_ipv6 { … }` blocks',
       'client passport_console_ipv6 { ipaddr = ::1 … }',
     ]) {
@@ -81,6 +83,8 @@ describeRequiring(
   function () {
     this.timeout(20000);
     const totpKey = randomBytes(20);
+    /** TOTP steps whose code carol already spent on this server (each code is accepted once). */
+    const usedSteps = new Set<number>();
     let fr: StockFreeRadius;
     const server = (extra: Partial<RadiusServerOptions> = {}): RadiusServerOptions => ({
       name: 'stock',
@@ -144,8 +148,10 @@ describeRequiring(
     });
 
     for (const protocol of ['pap', 'chap'] as const) {
-      it(`signs carol in with her password (${protocol.toUpperCase()}), then a TOTP code after the Access-Challenge`, async () => {
-        await waitForFreshStep();
+      it(`signs carol in with her password (${protocol.toUpperCase()}), then a TOTP code after the Access-Challenge; the same code again in a second sign-in is refused`, async function () {
+        this.timeout(60000); // may wait for a TOTP step not used yet
+        await waitForUnusedStep(usedSteps);
+        const code = totpCode(totpKey);
         const agent = flow({ protocol });
         const first = await agent.post('/login').type('form').send({ username: 'carol', password: 'carol-password' });
         assert.equal(first.status, 303, JSON.stringify(first.body));
@@ -153,11 +159,22 @@ describeRequiring(
         const pending = (await agent.get('/session')).body.radius;
         assert.equal(pending.prompt, 'Enter the 6-digit code from your authenticator app');
         const mark = fr.output().length;
-        const res = await agent.post('/login/challenge').type('form').send({ code: totpCode(totpKey) });
+        const res = await agent.post('/login/challenge').type('form').send({ code });
         assert.equal(res.status, 200, JSON.stringify(res.body));
         await waitForOutputSince(fr, mark, /\[totp\] = ok/);
         assert.equal(res.body.user.username, 'carol');
         assert.equal((await agent.get('/whoami')).status, 200);
+
+        // RFC 6238 §5.2 (the README's totp_used module): a second sign-in with the code just used.
+        const replay = flow({ protocol });
+        await replay.post('/login').type('form').send({ username: 'carol', password: 'carol-password' }).expect(303);
+        const replayMark = fr.output().length;
+        const again = await replay.post('/login/challenge').type('form').send({ code });
+        assert.equal(totpCode(totpKey), code, 'the TOTP step ended during the test: the refusal would prove nothing');
+        assert.equal(again.status, 401, JSON.stringify(again.body));
+        assert.equal((await replay.get('/whoami')).status, 401);
+        await waitForOutputSince(fr, replayMark, /\[totp_used\] = ok/);
+        assert.doesNotMatch(fr.output().slice(replayMark), /\[totp\] = ok/);
       });
     }
 

@@ -8,8 +8,8 @@
  *   stock `client localhost` and `client localhost_ipv6` blocks removed, as the README says: one client per
  *   address, and theirs have the secret testing123), the
  *   signing lines at the top of `authorize`, the two-factor lines at the end of `authorize` and
- *   `authenticate` (sites-enabled/default), the users at the top of mods-config/files/authorize, and
- *   mods-enabled/totp;
+ *   `authenticate` (sites-enabled/default), the users at the top of mods-config/files/authorize,
+ *   mods-enabled/totp, and the totp_used cache module (mods-available/totp_used, linked from mods-enabled);
  * - for the test only: every `listen` section of sites-enabled/default on 127.0.0.1 / ::1 and free ports
  *   (auth and acct), the inner-tunnel listener (fixed port 18120) on a free port; and, when run as root, the
  *   copy owned by the stock directory's owner (freerad), because the stock radiusd.conf switches to that
@@ -102,6 +102,9 @@ export async function writeStockConfig(
   await edit(join(dir, 'mods-config', 'files', 'authorize'), (text) => `${filledSnippet('users', { totpSecret: values.totpSecret })}\n${text}`);
   // README: ln -s ../mods-available/totp mods-enabled/totp
   await symlink('../mods-available/totp', join(dir, 'mods-enabled', 'totp'));
+  // README: mods-available/totp_used (each code accepted once), linked from mods-enabled.
+  await writeFile(join(dir, 'mods-available', 'totp_used'), filledSnippet('totpUsed', {}));
+  await symlink('../mods-available/totp_used', join(dir, 'mods-enabled', 'totp_used'));
   // Test only: the inner-tunnel listener's fixed port.
   await edit(join(dir, 'sites-available', 'inner-tunnel'), (text) => {
     if (!/^\s*port = 18120$/m.test(text)) throw new Error('inner-tunnel: no "port = 18120" line');

@@ -25,3 +25,19 @@ export async function waitForFreshStep(marginS = 8): Promise<void> {
   const intoStep = (Date.now() / 1000) % STEP_S;
   if (STEP_S - intoStep < marginS) await sleep((STEP_S - intoStep) * 1000 + 50);
 }
+
+/**
+ * Waits like {@link waitForFreshStep}, and also until a step not in `used` (then adds it): the README's
+ * FreeRADIUS recipe accepts each code once (RFC 6238 §5.2), so a second sign-in needs the next step's code.
+ */
+export async function waitForUnusedStep(used: Set<number>, marginS = 8): Promise<void> {
+  for (;;) {
+    await waitForFreshStep(marginS);
+    const step = Math.floor(Date.now() / 1000 / STEP_S);
+    if (!used.has(step)) {
+      used.add(step);
+      return;
+    }
+    await sleep((STEP_S - ((Date.now() / 1000) % STEP_S)) * 1000 + 50);
+  }
+}
