@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createClient } from 'redis';
+import { parseJson } from '../lib/json';
 import type { Settings } from './settings';
 
 /** Loads and saves {@link Settings}. */
@@ -24,7 +25,10 @@ export interface SettingsStore {
 }
 
 function parse(text: string, where: string): Settings {
-  const value = JSON.parse(text) as Settings;
+  // Only the position: the settings hold shared secrets, and Node's JSON.parse message would quote them.
+  const value = parseJson(text, (position) => {
+    throw new Error(`The settings in ${where} are not valid JSON (${position})`);
+  }) as Settings;
   if (typeof value !== 'object' || value === null || !Array.isArray(value.servers) || !Array.isArray(value.organizations)) {
     throw new Error(`The settings in ${where} are not console settings`);
   }

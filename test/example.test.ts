@@ -5,7 +5,7 @@
  * request that carried it.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MemoryStore } from 'express-session';
@@ -479,6 +479,16 @@ describe('The example console: settings across restarts, throttling', function (
     } finally {
       await second.close();
     }
+  });
+
+  it('a settings file that is not valid JSON: an error with the file and the position, never its text (it holds secrets)', async () => {
+    const file = join(dir, 'broken-settings.json');
+    await writeFile(file, '{\n  "servers": [{ "name": "corp", "secret": TOPSECRET-hunter2 }],\n  "organizations": []\n}\n', { mode: 0o600 });
+    await assert.rejects(new FileSettingsStore(file).load(), (err: Error) => {
+      assert.equal(err.message, `The settings in ${file} are not valid JSON (unexpected character at line 2, column 43)`);
+      assert.equal(err.cause, undefined);
+      return true;
+    });
   });
 
   it('refuses sign-in with 429 once a user name used up its failures, before any RADIUS traffic, and counts per IP too', async () => {
