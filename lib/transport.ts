@@ -37,11 +37,10 @@
  *   requests pending on that socket, and only those, with `unreachable`; the socket stays in use. Requests
  *   on the other sockets to the same address go on: an ICMP error is matched to a socket by addresses and
  *   ports alone, so a forged one must do no more harm than a lost reply, and a really closed port reaches
- *   every socket through the ICMP errors its own datagrams draw. {@link Destination.probe} sends one
- *   request from a fresh socket (to confirm an `unreachable`), {@link Destination.markUnreachable} fails
- *   everything pending once the caller has confirmed it. A failed `connect()` or any other socket error
- *   fails the socket's requests with `unreachable` or `socket` and retires the socket; the next request
- *   opens a fresh one.
+ *   every socket through the ICMP errors its own datagrams draw. Whether the server is down is for the
+ *   caller to judge (the client confirms from a fresh transport, i.e. a new source port). A failed
+ *   `connect()` or any other socket error fails the socket's requests with `unreachable` or `socket` and
+ *   retires the socket; the next request opens a fresh one.
  * - **Kernel drops.** Datagrams the kernel dropped because a socket's receive buffer was full never reach
  *   `onDrop`. After a retransmission or a timeout (at most once a second per address, with a trailing read
  *   for the end of a burst) and before closing a socket that saw one, the transport reads each socket's
@@ -77,8 +76,6 @@ export class Destination implements ChannelOwner {
   private readonly channels: Channel[] = [];
   /** Sockets being closed (surplus or broken ones, taken out of the pool), until their close callback. */
   private readonly closingChannels = new Set<Promise<void>>();
-  /** Sockets of {@link Destination.probe}, one exchange each. */
-  private readonly probes = new Set<Channel>();
   private closed = false;
   /** Late-reply checks left in the current budget (see {@link Destination.mayCheckLateReply}). */
   private lateCheckTokens = LATE_CHECK_BURST;
@@ -166,7 +163,7 @@ export class Destination implements ChannelOwner {
    */
   readKernelDrops(): number {
     this.kernelReadAt = performance.now();
-    const open = [...this.channels, ...this.probes].filter((c) => c.localPort !== undefined && !c.closed);
+    const open = this.channels.filter((c) => c.localPort !== undefined && !c.closed);
     if (open.length === 0) return this.kernelDrops;
     const table = readUdpDrops(this.host.includes(':') ? 'udp6' : 'udp4', new Set(open.map((c) => c.localPort!)), this.port);
     let more = 0;
@@ -232,35 +229,6 @@ export class Destination implements ChannelOwner {
     return this.startOn(channel, identifier, request);
   }
 
-  /**
-   * Sends one request from a fresh socket of its own (a new source port, outside the pool), closed once
-   * the exchange ends; resolves and rejects like {@link Destination.exchange}. For confirming an
-   * `unreachable`: an ICMP error is matched to a socket by addresses and ports alone, so one that reaches a
-   * port opened just now is better evidence than one on a long-lived port an attacker could have swept.
-   * Typically a Status-Server (RFC 5997) with `retries: 0`.
-   */
-  probe(request: ExchangeRequest): Promise<ExchangeResult> {
-    if (this.closed) return Promise.reject(new ExchangeError('closed', {}));
-    const channel = this.openChannel();
-    this.probes.add(channel);
-    const done = (): void => {
-      this.probes.delete(channel);
-      this.closeChannel(channel);
-    };
-    const result = this.startOn(channel, channel.allocate()!, request);
-    result.then(done, done);
-    return result;
-  }
-
-  /**
-   * Fails every request pending to this address, on every socket, with `unreachable` (`detail` as given).
-   * The transport never does this on its own (an ICMP error moves on only its own socket's requests); it is
-   * for the caller that has confirmed the server unreachable, e.g. with {@link Destination.probe}.
-   */
-  markUnreachable(detail?: string): void {
-    for (const c of [...this.channels]) c.failAll('unreachable', detail);
-  }
-
   private openChannel(): Channel {
     return new Channel(this, this.host.includes(':') ? 'udp6' : 'udp4', this.host, this.port);
   }
@@ -270,8 +238,7 @@ export class Destination implements ChannelOwner {
     try {
       built = request.build(identifier);
     } catch (err) {
-      if (this.probes.delete(channel)) this.closeChannel(channel);
-      else this.channelIdle(channel);
+      this.channelIdle(channel);
       return Promise.reject(err);
     }
     return new Promise<ExchangeResult>((resolve, reject) => {
@@ -299,8 +266,7 @@ export class Destination implements ChannelOwner {
     this.closed = true;
     if (this.kernelReadTimer) clearTimeout(this.kernelReadTimer);
     this.kernelReadTimer = undefined;
-    for (const c of [...this.channels.splice(0), ...this.probes]) this.closingChannels.add(c.close());
-    this.probes.clear();
+    for (const c of this.channels.splice(0)) this.closingChannels.add(c.close());
     return Promise.all(this.closingChannels).then(() => undefined);
   }
 }

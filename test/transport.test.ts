@@ -1,7 +1,7 @@
 /**
  * The UDP transport (lib/transport.ts) on its own: socket pool past 256 Identifiers, retransmission
  * timing, late and duplicate replies, hostile replies (verified before parsed, bounded work), ICMP errors
- * (per socket; a forged one sent from a raw socket), probe(), kernel drops, failed connects, close() and
+ * (per socket; a forged one sent from a raw socket), kernel drops, failed connects, close() and
  * process lifetime, following the rules in the header of lib/transport.ts.
  */
 import assert from 'node:assert/strict';
@@ -419,43 +419,6 @@ describe('UDP transport (Destination)', function () {
       r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
       const result = await d.exchange(accessRequest('alice', 'pw', { timeout: 1000 }));
       assert.equal(result.packet.code, Code.AccessAccept);
-    });
-
-    it('probe() sends from a fresh source port of its own, closed afterwards, and learns of a closed port at once', async () => {
-      const { r, port } = await responder();
-      r.onMessage = (dg, reply) => {
-        if (!dg.msg.includes('hold')) reply(replyTo(dg.msg));
-      };
-      const d = destination('127.0.0.1', port);
-      const held = d.exchange(accessRequest('hold', 'pw', { timeout: 3000 }));
-      await waitFor(() => r.received.length === 1);
-      const result = await d.probe(accessRequest('probe', 'pw', { timeout: 1000 }));
-      assert.equal(result.packet.code, Code.AccessAccept);
-      const [first, second] = r.received as [Datagram, Datagram];
-      assert.notEqual(second.port, first.port, 'the probe came from another source port');
-      assert.equal(d.sockets, 1, 'the probe socket is not part of the pool');
-      assert.equal(d.inFlight, 1);
-
-      const closed = destination('127.0.0.1', await closedPort());
-      const started = performance.now();
-      const err = await expectExchangeError(closed.probe(accessRequest('probe', 'pw', { timeout: 5000 })));
-      assert.equal(err.reason, 'unreachable');
-      assert.ok(performance.now() - started < 1000);
-      r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
-      r.send(replyTo(first.msg), first.port);
-      assert.equal((await held).packet.code, Code.AccessAccept);
-    });
-
-    it('markUnreachable() fails what is pending on every socket with unreachable', async () => {
-      const { r, port } = await responder();
-      const d = destination('127.0.0.1', port);
-      const pending = Array.from({ length: 300 }, () => expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 }))));
-      assert.equal(d.sockets, 2);
-      await waitFor(() => r.received.length > 0);
-      d.markUnreachable('confirmed');
-      const errors = await Promise.all(pending);
-      assert.ok(errors.every((e) => e.reason === 'unreachable' && e.detail === 'confirmed'));
-      assert.equal(d.sockets, 1);
     });
 
     it('fails with socket when connect() is refused (broadcast address) and retries on a fresh socket', async () => {
