@@ -2,7 +2,7 @@
  * One connected UDP socket of the transport (lib/transport.ts, whose header states the rules): its
  * Identifier table, the retransmission schedule of its requests (one timer), and the reception path —
  * cheap checks, then verification over the raw bytes, then the split of a verified reply. The
- * {@link Destination} owns the sockets to one server address and decides what spans them.
+ * `Destination` (lib/transport.ts) owns the sockets to one server address and decides what spans them.
  *
  * @internal
  */
@@ -41,7 +41,7 @@ function errorCode(err: unknown): string {
   return e?.code ?? (e instanceof Error ? e.message : String(err));
 }
 
-/** What a {@link Channel} tells the {@link Destination} that owns it. */
+/** What a {@link Channel} tells the `Destination` (lib/transport.ts) that owns it. */
 export interface ChannelOwner {
   /** Told of every dropped datagram, by reason. */
   onDrop(reason: DropReason): void;
