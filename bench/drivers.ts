@@ -2,6 +2,8 @@
  * The Node clients under test, behind one shape: `send()` resolves after a verified Access-Accept and
  * rejects on anything else.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import NodeRadiusClient from 'node-radius-client';
 import { RadiusClient } from '../lib/client';
 import { LimitClient } from './limit-client';
@@ -16,7 +18,7 @@ export interface Driver {
 }
 
 /** Names of the Node clients: passport-radius's RadiusClient, the limit client, node-radius-client. */
-export type NodeClientKind = 'ours' | 'limit' | 'nrc';
+export type NodeClientKind = 'ours' | 'ours-tls' | 'limit' | 'nrc';
 
 /** Target and credentials of a driver. */
 export interface DriverTarget {
@@ -25,13 +27,26 @@ export interface DriverTarget {
   secret: string;
   username: string;
   password: string;
+  /** For `ours-tls`: a directory with ca.pem, client.pem and client.key (RADIUS over TLS). */
+  tlsDir?: string;
 }
 
 /** Builds the driver for `kind`. Throws for an unknown kind. */
 export function createDriver(kind: string, t: DriverTarget): Driver {
-  if (kind === 'ours') {
+  if (kind === 'ours' || kind === 'ours-tls') {
+    const tls = kind === 'ours-tls';
+    if (tls && !t.tlsDir) throw new Error('ours-tls needs --tls-dir');
+    const file = (name: string): Buffer => readFileSync(join(t.tlsDir!, name));
     const client = new RadiusClient({
-      servers: [{ name: 'bench', address: `${t.host}:${t.port}`, secret: t.secret, attributes: { 'NAS-Identifier': 'bench' } }],
+      servers: [
+        {
+          name: 'bench',
+          address: `${t.host}:${t.port}`,
+          secret: t.secret,
+          attributes: { 'NAS-Identifier': 'bench' },
+          ...(tls ? { transport: 'tls' as const, tls: { ca: file('ca.pem'), cert: file('client.pem'), key: file('client.key') } } : {}),
+        },
+      ],
       holdDown: 0,
     });
     const request = { username: t.username, password: t.password };

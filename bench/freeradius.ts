@@ -8,13 +8,15 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FREERADIUS_BIN, freeUdpPort } from '../test/support/freeradius';
+import { FREERADIUS_BIN, freeTcpPort, freeUdpPort, tlsVars } from '../test/support/freeradius';
 import { PASSWORD, ROOT, sleep, USERNAME } from './common';
 import { LimitClient } from './limit-client';
 
 /** A running bench FreeRADIUS. */
 export interface BenchFreeRadius {
   port: number;
+  /** RADIUS over TLS port (shared secret `radsec`), when started with `tls`. */
+  tlsPort?: number;
   pid: number;
   stop(): Promise<void>;
 }
@@ -37,7 +39,10 @@ export function freeradiusInstalled(): boolean {
  * Starts FreeRADIUS (no debug output) on a free port of 127.0.0.1 with secret `secret`; resolves once it
  * answers an Access-Request for the bench user. Rejects after 15 s with the log.
  */
-export async function startBenchFreeRadius(secret: string): Promise<BenchFreeRadius> {
+export async function startBenchFreeRadius(
+  secret: string,
+  tls?: { certFile: string; keyFile: string; caFile: string },
+): Promise<BenchFreeRadius> {
   const bin = FREERADIUS_BIN;
   if (!bin) throw new Error('freeradius is not installed');
   const dictDir =
@@ -50,6 +55,7 @@ export async function startBenchFreeRadius(secret: string): Promise<BenchFreeRad
     ) ??
     '/usr/lib/freeradius';
   const port = await freeUdpPort();
+  const tlsPort = tls ? await freeTcpPort() : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'passport-radius-bench-freeradius-'));
   const vars: Record<string, string> = {
     DIR: dir,
@@ -61,6 +67,8 @@ export async function startBenchFreeRadius(secret: string): Promise<BenchFreeRad
     STATUS_SECTION: '# no Status-Server',
     DICTDIR: dictDir,
     LIBDIR: libDir,
+    // A RadSec listener (FreeRADIUS 3.2 runs one only with threads, which -f without -X has).
+    ...tlsVars(tls, tlsPort),
   };
   const templates = join(ROOT, 'test', 'freeradius');
   for (const entry of await readdir(templates, { withFileTypes: true })) {
@@ -93,7 +101,7 @@ export async function startBenchFreeRadius(secret: string): Promise<BenchFreeRad
     while (Date.now() < deadline && !exited) {
       try {
         const code = await probe.request(USERNAME, PASSWORD);
-        if (code === 2) return { port, pid: child.pid ?? -1, stop };
+        if (code === 2) return { port, ...(tlsPort !== undefined ? { tlsPort } : {}), pid: child.pid ?? -1, stop };
         throw new Error(`FreeRADIUS answered code ${code} for the bench user`);
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

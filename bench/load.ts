@@ -1,8 +1,8 @@
 /**
  * B1 load child: one Node RADIUS client in its own process, at a fixed number of requests in flight.
  *
- *   node --import tsx bench/load.ts --client ours|limit|nrc --port N [--host H] --concurrency C
- *     [--duration MS] [--requests M] [--warmup MS] [--secret S] [--user U] [--password P]
+ *   node --import tsx bench/load.ts --client ours|ours-tls|limit|nrc --port N [--host H] --concurrency C
+ *     [--duration MS] [--requests M] [--warmup MS] [--secret S] [--user U] [--password P] [--tls-dir DIR]
  *
  * After `--warmup` ms it measures until `--duration` ms pass or `--requests` complete, whichever is
  * first, then drains and prints one JSON line: a {@link LoadResult} (throughput, p50/p99, CPU µs per
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     user: { type: 'string', default: USERNAME },
     password: { type: 'string', default: PASSWORD },
     label: { type: 'string' },
+    'tls-dir': { type: 'string' },
   },
 });
 
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     secret: values.secret,
     username: values.user,
     password: values.password,
+    ...(values['tls-dir'] !== undefined ? { tlsDir: values['tls-dir'] } : {}),
   });
   const r = await runLoop(() => driver.send(), {
     concurrency,

@@ -3,9 +3,11 @@
  * answers every Access-Request with a signed Access-Accept: a Message-Authenticator (RFC 3579 §3.2,
  * computed first) and then the Response Authenticator (RFC 2865 §3). Nothing else.
  *
- *   node --import tsx bench/responder.ts [--secret S] [--delay MS] [--verify PASSWORD]
+ *   node --import tsx bench/responder.ts [--secret S] [--delay MS] [--verify PASSWORD] [--tls-dir DIR]
  *
- * Prints `{"port":N}` on stdout once bound. With `--delay`, each reply is sent MS milliseconds later
+ * Prints `{"port":N}` on stdout once bound. With `--tls-dir` (server.pem, server.key and ca.pem in DIR) it
+ * also answers RADIUS over TLS (RFC 6614) on a TCP port, the same way, and prints `{"port":N,"tlsPort":M}`.
+ * Its shared secret is the same `--secret` on both. With `--delay`, each reply is sent MS milliseconds later
  * (B3 keeps requests in flight that way). With `--verify`, it checks each request's Message-Authenticator
  * and that the hidden User-Password is PASSWORD, and counts the ones that are not (`bad`): every client
  * must send correct packets, or its numbers would not be comparable. It still answers those.
@@ -15,6 +17,9 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer as createTlsServer } from 'node:tls';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -22,6 +27,7 @@ const { values } = parseArgs({
     secret: { type: 'string', default: 'bench-secret' },
     delay: { type: 'string', default: '0' },
     verify: { type: 'string' },
+    'tls-dir': { type: 'string' },
   },
 });
 const secret = Buffer.from(values.secret, 'utf8');
@@ -100,6 +106,44 @@ socket.on('error', (err) => {
   console.error(`responder: ${err.message}`);
   process.exit(1);
 });
+/** RADIUS over TLS: packets framed by their Length field (RFC 6614 §2.5), each answered like a datagram. */
+function listenTls(dir: string): Promise<number> {
+  const server = createTlsServer({
+    key: readFileSync(join(dir, 'server.key')),
+    cert: readFileSync(join(dir, 'server.pem')),
+    ca: readFileSync(join(dir, 'ca.pem')),
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  server.on('secureConnection', (conn) => {
+    conn.setNoDelay(true);
+    conn.on('error', () => {});
+    let buffered: Buffer = Buffer.alloc(0);
+    conn.on('data', (chunk: Buffer) => {
+      buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+      while (buffered.length >= 20 && buffered.length >= buffered.readUInt16BE(2)) {
+        const length = buffered.readUInt16BE(2);
+        const msg = buffered.subarray(0, length);
+        buffered = buffered.subarray(length);
+        stats.received++;
+        if (msg[0] !== 1 || length < 20) {
+          stats.malformed++;
+          continue;
+        }
+        if (expectedPassword && !verifyRequest(msg, length, expectedPassword)) stats.bad++;
+        const reply = accept(msg);
+        const send = (): void => {
+          if (!conn.destroyed) conn.write(reply);
+          stats.answered++;
+        };
+        if (delay > 0) setTimeout(send, delay);
+        else send();
+      }
+    });
+  });
+  return new Promise((done) => server.listen(0, '127.0.0.1', () => done((server.address() as { port: number }).port)));
+}
+
 socket.bind(0, '127.0.0.1', () => {
   // Bursts of thousands of requests must not overflow the kernel queue (capped by net.core.rmem_max).
   try {
@@ -108,7 +152,10 @@ socket.bind(0, '127.0.0.1', () => {
   } catch {
     // keep the defaults
   }
-  process.stdout.write(`${JSON.stringify({ port: socket.address().port })}\n`);
+  const port = socket.address().port;
+  const tlsDir = values['tls-dir'];
+  if (tlsDir === undefined) process.stdout.write(`${JSON.stringify({ port })}\n`);
+  else void listenTls(tlsDir).then((tlsPort) => process.stdout.write(`${JSON.stringify({ port, tlsPort })}\n`));
 });
 
 process.on('message', (m: { cmd?: string }) => {

@@ -10,6 +10,7 @@ import b3 from './b3';
 import profiles from './profiles';
 import junk from './junk';
 import push from './push';
+import tls from './tls';
 
 export const SUITES: readonly Suite[] = [
   b1,
@@ -19,4 +20,5 @@ export const SUITES: readonly Suite[] = [
   profiles,
   junk,
   push,
+  tls,
 ];

@@ -305,7 +305,8 @@ async function writeConfig(dir: string, vars: Record<string, string>): Promise<v
   }
 }
 
-function tlsVars(tls: FreeRadiusOptions['tls'], tlsPort: number | undefined): Record<string, string> {
+/** The TLS_LISTEN and TLS_CLIENTS values of the config template (comments when `tls` is absent). */
+export function tlsVars(tls: FreeRadiusOptions['tls'], tlsPort: number | undefined): Record<string, string> {
   if (!tls || tlsPort === undefined) return { TLS_LISTEN: '# no TLS listener', TLS_CLIENTS: '# no TLS clients' };
   const listen = [
     'listen {',
