@@ -11,6 +11,7 @@ import { RadiusAccounting, type AccountingEvents, type AccountingRequest, type A
 import { RadiusClosedError, RadiusConfigError, RadiusTimeoutError, type DropReason, type ServerAttempt } from './errors';
 import { configurationWarnings, type RadiusWarning } from './warnings';
 import { normalizeClientOptions, normalizeServers, type NormalizedServer, type RadiusClientOptions, type RadiusServerOptions } from './options';
+import { HealthMonitor } from './health';
 import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { RetiredServers } from './retire';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
@@ -108,6 +109,8 @@ export interface ChallengeResponseRequest {
 export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   /** @internal The servers, their order, hold-down and status. */
   readonly pool: ServerPool;
+  /** Decides, on evidence, when a server is dead (lib/health.ts). */
+  private readonly health: HealthMonitor;
   private readonly failoverOnReject: boolean;
   private readonly failoverOnTimeout: boolean;
   private closed = false;
@@ -137,6 +140,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       'server-down': (payload) => this.emit('server-down', payload),
       'server-up': (payload) => this.emit('server-up', payload),
     });
+    this.health = new HealthMonitor(this.pool);
     this.warnings = this.warn(normalized.servers);
     this.accounting = this.newAccounting(normalized.servers);
   }
@@ -208,6 +212,11 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   }
 
   /** A snapshot of every server's state and counters, in configured order. */
+  serverStatus(): ServerStatus[] {
+    return this.pool.snapshot();
+  }
+
+  /** @deprecated Renamed {@link RadiusClient.serverStatus} (it returns status snapshots); removed in 1.0. */
   servers(): ServerStatus[] {
     return this.pool.snapshot();
   }
@@ -338,7 +347,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    */
   async close(): Promise<void> {
     this.closed = true;
-    const closing: Array<Promise<void>> = [this.accounting.close(), ...[...this.retiredAccounting].map((a) => a.close())];
+    const closing: Array<Promise<void>> = [this.accounting.close(), this.health.close(), ...[...this.retiredAccounting].map((a) => a.close())];
     this.retiredAccounting.clear();
     for (const r of [...this.pool.runtimes, ...this.retired.remaining()]) {
       for (const t of r.transports.values()) closing.push(t.close());
@@ -412,7 +421,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return this.resolveTransport(runtime).then(
       (transport) => this.exchange(transport, exchange),
       (err: unknown) => {
-        if (err instanceof AttemptFailure) this.noReply(runtime, err.attempt, username);
+        if (err instanceof AttemptFailure) this.unresolved(runtime, err.attempt, username);
         throw err;
       },
     );
@@ -420,10 +429,18 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
 
   /** Sends `exchange` through `transport` and turns the verified reply or the failure into the outcome. */
   private exchange(transport: Transport, exchange: AccessExchange): Promise<AuthResult> {
-    exchange.runtime.status.counters.requests++;
+    const { runtime } = exchange;
+    runtime.status.counters.requests++;
+    exchange.startedAt = this.health.requestStarted(runtime);
     return transport.exchange(exchange).then(
-      (reply) => this.replied(exchange, reply),
-      (err: unknown) => this.failed(exchange, err),
+      (reply) => {
+        this.health.requestEnded(runtime);
+        return this.replied(exchange, reply);
+      },
+      (err: unknown) => {
+        this.health.requestEnded(runtime);
+        return this.failed(exchange, err);
+      },
     );
   }
 
@@ -434,7 +451,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     const name = runtime.config.name;
     const rttMs = reply.rttMs;
     status.lastRttMs = rttMs;
-    this.pool.markUp(runtime);
+    this.health.heard(runtime);
     const code = reply.packet.code;
     const kind = code === Code.AccessAccept ? 'accept' : code === Code.AccessReject ? 'reject' : 'challenge';
     status.counters[kind === 'accept' ? 'accepts' : kind === 'reject' ? 'rejects' : 'challenges']++;
@@ -443,8 +460,13 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     return toAuthResult(name, reply);
   }
 
-  /** A failed exchange: counters, hold-down, events; throws {@link AttemptFailure} (or RadiusClosedError). */
-  private failed(exchange: AccessExchange, err: unknown): never {
+  /**
+   * A failed exchange: counters, the `timeout` event, and hold-down only on evidence (lib/health.ts): a
+   * timeout at a server heard from since the request went out holds nothing down; otherwise, and after an
+   * ICMP error, the watchdog confirms first (from a fresh source port). Rejects with {@link AttemptFailure}
+   * (or RadiusClosedError).
+   */
+  private async failed(exchange: AccessExchange, err: unknown): Promise<never> {
     const { runtime, username } = exchange;
     if (!(err instanceof ExchangeError)) throw err;
     if (err.reason === 'closed') throw new RadiusClosedError();
@@ -456,16 +478,27 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     };
     if (err.reason === 'unreachable') runtime.status.counters.unreachable++;
     else runtime.status.counters.timeouts++;
-    this.noReply(runtime, attempt, username);
+    this.report(runtime, attempt, username);
+    if (err.reason === 'socket') {
+      this.pool.markDown(runtime, runtime.status.lastError ?? 'socket');
+    } else if (!this.health.heardSince(runtime, exchange.startedAt) && !this.pool.isHeldDown(runtime)) {
+      await this.health.confirm(runtime);
+      if (this.closed) throw new RadiusClosedError();
+    }
     throw new AttemptFailure(attempt);
   }
 
-  /** A server gave no valid reply: `lastError`, the `timeout` event, and hold-down. */
-  private noReply(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
+  /** A server gave no valid reply: `lastError` and the `timeout` event. */
+  private report(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
     const lastError = this.pool.failed(runtime, attempt);
     debug('%s: no valid reply (%s)', runtime.config.name, lastError);
     this.emit('timeout', { server: runtime.config.name, username, reason: attempt.reason });
-    this.pool.markDown(runtime, lastError);
+  }
+
+  /** The host name did not resolve: `lastError`, the `timeout` event, and hold-down. */
+  private unresolved(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
+    this.report(runtime, attempt, username);
+    this.pool.markDown(runtime, runtime.status.lastError ?? 'dns');
   }
 }
 
@@ -480,6 +513,8 @@ class AccessExchange implements ExchangeRequest {
   readonly expectCodes = ACCESS_REPLY_CODES;
   readonly timeout: number;
   readonly retries: number;
+  /** `performance.now()` when the request went out (set by the client). */
+  startedAt = 0;
 
   constructor(
     private readonly client: RadiusClient,

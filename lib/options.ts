@@ -99,9 +99,12 @@ export interface RadiusClientOptions {
   /** After a server gives no valid reply in time (or is unreachable), try the next. Default `true`. */
   failoverOnTimeout?: boolean;
   /**
-   * Milliseconds (0 to 86400000) a server that did not answer is held down: it is tried only after the
-   * others, and only when none of them gave a verified reply. When every server is held down, all are
-   * tried anyway. Default 30000; 0 disables hold-down.
+   * Milliseconds (0 to 86400000) a server shown dead is held down: it is tried only after the others, and
+   * only when none of them gave a verified reply. When every server is held down, all are tried anyway.
+   * A server is shown dead only on evidence — no verified reply to a Status-Server / Access-Request
+   * watchdog (RFC 5997 §4.4) sent from a fresh source port while its requests go unanswered, or a DNS
+   * failure — never by one slow request (a push waiting for the user) nor by an ICMP error alone.
+   * Default 30000; 0 disables hold-down (and the watchdog).
    */
   holdDown?: number;
   /**

@@ -40,6 +40,11 @@ async function expectTimeout(promise: Promise<unknown>): Promise<RadiusTimeoutEr
   }
 }
 
+/** Sign-in requests (Access-Requests for alice) a test server received, watchdog traffic left out. */
+function signIns(srv: RadiusTestServer): number {
+  return srv.received.filter((r) => r.code === 1 && r.username === 'alice').length;
+}
+
 /** Records every event of a client, in order, as `[name, payload]`. */
 function recordEvents(client: RadiusClient): Array<[string, Record<string, unknown>]> {
   const seen: Array<[string, Record<string, unknown>]> = [];
@@ -121,11 +126,12 @@ describe('RadiusClient failover', function () {
     });
 
     it('keeps its place while held down, so a server after it cannot stand in for it', async () => {
-      const mfa = await server({ dropFirst: 1 });
+      const mfa = await server({ dropFirst: 1_000_000 }); // silent, watchdog included: shown dead
       const legacy = await server();
       const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 60_000 });
       await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
       assert.equal(c.servers()[0]!.state, 'held-down');
+      mfa.faults = {};
       const result = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(result.type, 'accept');
       assert.equal(result.server, 'mfa');
@@ -199,7 +205,7 @@ describe('RadiusClient failover', function () {
 
       const t0 = Date.now();
       assert.equal((await c.authenticate({ username: 'alice', password: 'pw' })).server, 'b');
-      assert.equal(a.received.length, 1);
+      assert.equal(signIns(a), 1);
       const down = events.find(([name]) => name === 'server-down');
       assert.ok(down, 'server-down emitted');
       assert.equal(down[1].server, 'a');
@@ -213,7 +219,7 @@ describe('RadiusClient failover', function () {
 
       // While held down: straight to b, a gets nothing.
       assert.equal((await c.authenticate({ username: 'alice', password: 'pw' })).server, 'b');
-      assert.equal(a.received.length, 1);
+      assert.equal(signIns(a), 1);
 
       // a comes back; once holdDown has passed it is first again.
       a.faults = {};
@@ -222,7 +228,7 @@ describe('RadiusClient failover', function () {
       const back = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(back.server, 'a');
       assert.equal(back.type, 'accept');
-      assert.equal(a.received.length, 2);
+      assert.equal(signIns(a), 2);
       assert.deepEqual(
         events.filter(([name]) => name === 'server-down' || name === 'server-up').map(([name, p]) => [name, p.server]),
         [
@@ -257,13 +263,13 @@ describe('RadiusClient failover', function () {
       // Both held down: both are still tried, a first.
       const again = await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
       assert.deepEqual(again.attempts.map((x) => x.server), ['a', 'b']);
-      assert.equal(a.received.length, 2);
-      assert.equal(b.received.length, 2);
+      assert.equal(signIns(a), 2);
+      assert.equal(signIns(b), 2);
 
       b.faults = {};
       const result = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(result.server, 'b');
-      assert.equal(a.received.length, 3, 'a was tried first although held down');
+      assert.equal(signIns(a), 3, 'a was tried first although held down');
       assert.deepEqual(
         events.filter(([name]) => name === 'server-down' || name === 'server-up').map(([name, p]) => [name, p.server]),
         [
@@ -296,7 +302,7 @@ describe('RadiusClient failover', function () {
       const rejected = await c.authenticate({ username: 'alice', password: 'pw', servers: ['b', 'a'] });
       assert.equal(rejected.type, 'reject');
       assert.equal(rejected.server, 'a');
-      assert.equal(b.received.length, 1, 'a Reject from an up server is not followed by a held-down one');
+      assert.equal(signIns(b), 1, 'a Reject from an up server is not followed by a held-down one');
 
       // ...but when a does not answer, the held-down b is the last resort.
       a.faults = { dropFirst: 1_000_000 };
