@@ -83,7 +83,7 @@ export class AlertLog {
     client.on('accept', (e) => this.add('info', `(Access-Accept ${e.server} ${q(e.username)}): Login OK, ${Math.round(e.rttMs)} ms`));
     client.on('reject', (e) => this.add('notice', `(Access-Reject ${e.server} ${q(e.username)}): Login incorrect`));
     client.on('challenge', (e) => this.add('info', `(Access-Challenge ${e.server} ${q(e.username)}): code requested`));
-    client.on('timeout', (e) => this.add('warn', `(${e.server} ${q(e.username)}): no valid reply (${e.reason})`));
+    client.on('no-reply', (e) => this.add('warn', `(${e.server} ${q(e.username)}): no valid reply (${e.reason})`));
     client.on('server-down', (e) => this.add('error', `${e.server} is down: ${e.reason}; tried last until ${new Date(e.until).toISOString()}`));
     client.on('server-up', (e) => this.add('notice', `${e.server} answers again`));
     client.on('dropped', (e) => {

@@ -15,13 +15,13 @@
  *   `timeout / (retries + 1)` ms. Each carries the Acct-Delay-Time of the moment it is sent, so each is a
  *   new packet with a new Identifier and Request Authenticator, never the same bytes again.
  * - **Failover.** The servers are tried in the given order until one answers; an unreachable server (ICMP)
- *   is left at once. When none answers, the promise rejects with `RadiusTimeoutError` (per server, why)
+ *   is left at once. When none answers, the promise rejects with `RadiusUnavailableError` (per server, why)
  *   and an `accounting-error` event says the same.
  *
  * @internal
  */
 import createDebug from 'debug';
-import { RadiusClosedError, RadiusTimeoutError, type DropReason, type RadiusError, type ServerAttempt } from './errors';
+import { RadiusClosedError, RadiusUnavailableError, type DropReason, type RadiusError, type ServerAttempt } from './errors';
 import type { NormalizedServer } from './options';
 import {
   encodeAccountingAttributes,
@@ -44,7 +44,7 @@ export interface AccountingEvents {
   accounting: [{ server: string; username: string; sessionId: string; statusType: AcctStatusType; rttMs: number }];
   /**
    * An Accounting-Request got no verified Accounting-Response from any server (or could not be sent).
-   * `error` is a `RadiusTimeoutError` whose `attempts` say, per server, why (a wrong shared secret shows as
+   * `error` is a `RadiusUnavailableError` whose `attempts` say, per server, why (a wrong shared secret shows as
    * no reply at all: servers drop requests they cannot verify). Sign-in and sign-out go on regardless.
    */
   'accounting-error': [{ username: string; sessionId: string; statusType: AcctStatusType; error: RadiusError }];
@@ -121,7 +121,7 @@ export class RadiusAccounting {
    * Sends one record and waits for its Accounting-Response, trying the servers in order.
    *
    * @returns the server that acknowledged it.
-   * @throws RadiusTimeoutError when no server acknowledged it (also emitted as `accounting-error`);
+   * @throws RadiusUnavailableError when no server acknowledged it (also emitted as `accounting-error`);
    *   RadiusClosedError after close(); RangeError for a session id or user name over 253 bytes, or
    *   Class values that do not fit one packet.
    */
@@ -149,9 +149,9 @@ export class RadiusAccounting {
           debug('%s: no Accounting-Response to %s for %o (%s)', name, request.statusType, request.username, err.attempt.reason);
         }
       }
-      throw new RadiusTimeoutError(attempts);
+      throw new RadiusUnavailableError(attempts);
     } catch (err) {
-      const error = err instanceof RadiusTimeoutError || err instanceof RadiusClosedError ? err : undefined;
+      const error = err instanceof RadiusUnavailableError || err instanceof RadiusClosedError ? err : undefined;
       if (error) {
         debug('%s for %o (session %s) not acknowledged: %s', request.statusType, request.username, request.sessionId, error.message);
         this.emit('accounting-error', { username: request.username, sessionId: request.sessionId, statusType: request.statusType, error });

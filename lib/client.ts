@@ -7,90 +7,28 @@
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
-import { RadiusAccounting, type AccountingEvents, type AccountingRequest, type AccountingResult } from './accounting';
-import { RadiusClosedError, RadiusConfigError, RadiusTimeoutError, type DropReason, type ServerAttempt } from './errors';
+import { RadiusAccounting, type AccountingRequest, type AccountingResult } from './accounting';
+import type { AuthenticateRequest, ChallengeResponseRequest, RadiusClientEvents } from './client-types';
+import { RadiusClosedError, RadiusConfigError, RadiusUnavailableError, type ServerAttempt } from './errors';
 import { configurationWarnings, type RadiusWarning } from './warnings';
 import { normalizeClientOptions, normalizeServers, type NormalizedServer, type RadiusClientOptions, type RadiusServerOptions } from './options';
 import { HealthMonitor } from './health';
 import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { RetiredServers } from './retire';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
-import type { AttributeInput } from './protocol/dictionary';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
-import { accessRequestLength, argument, buildAccessRequest, extraAttributes, userNameBytes, type AccessRequestParts } from './request';
+import { AccessExchange } from './access-exchange';
+import { accessRequestLength, argument, extraAttributes, userNameBytes, type AccessRequestParts } from './request';
 import { resolveHost } from './resolve';
-import { ACCESS_REPLY_CODES, toAuthResult, type AuthResult } from './result';
-import { ExchangeError, type ExchangeRequest, type ExchangeResult } from './transport';
+import { toAuthResult, type AuthResult } from './result';
+import { ExchangeError, type ExchangeResult } from './transport';
 import { createTransport, type Transport } from './transports';
 
 export type { AuthResult, AcceptResult, RejectResult, ChallengeResult } from './result';
 export type { ServerStatus } from './pool';
+export type { AuthenticateRequest, ChallengeResponseRequest, RadiusClientEvents } from './client-types';
 
 const debug = createDebug('passport-radius:client');
-
-/**
- * Events of {@link RadiusClient} (and re-emitted by the strategy), accounting ones included
- * (`accounting`, `accounting-error`, see {@link AccountingEvents}). No payload holds a password, code,
- * secret or State.
- */
-export interface RadiusClientEvents extends AccountingEvents {
-  /** A packet was transmitted; `attempt` counts from 1 (2 and up are retransmissions). */
-  request: [{ server: string; username: string; attempt: number }];
-  /** A verified Access-Accept arrived; `rttMs` is milliseconds from the first transmission. */
-  accept: [{ server: string; username: string; rttMs: number }];
-  /** A verified Access-Reject arrived (failover may follow); `rttMs` in milliseconds. */
-  reject: [{ server: string; username: string; rttMs: number }];
-  /** A verified Access-Challenge arrived; `rttMs` in milliseconds. */
-  challenge: [{ server: string; username: string; rttMs: number }];
-  /** A server gave no valid reply (`reason` `'timeout'`, `'unreachable'`, `'dns'` or `'socket'`). */
-  timeout: [{ server: string; username: string; reason: ServerAttempt['reason'] }];
-  /** The exchange moves on from one server to the next. */
-  failover: [{ from: string; to: string; reason: 'reject' | ServerAttempt['reason'] }];
-  /** A server stopped answering and is held down. */
-  'server-down': [{ server: string; reason: string; until: number }];
-  /** A held-down server answered again. */
-  'server-up': [{ server: string }];
-  /** A datagram was dropped (RFC 2865 §3 "silently discarded"). */
-  dropped: [{ server: string; reason: DropReason }];
-  /**
-   * A server's configuration is weak (e.g. a shared secret of 12 octets or less). Emitted on the next tick
-   * after construction, so listeners added right after `new` see it; also in {@link RadiusClient.warnings}.
-   */
-  warning: [RadiusWarning];
-}
-
-/** Arguments of {@link RadiusClient.authenticate}. */
-export interface AuthenticateRequest {
-  /** User-Name; 1 to 253 bytes of UTF-8. */
-  username: string;
-  /** The password; at most 128 bytes of UTF-8. Never logged. */
-  password: string;
-  /**
-   * Names of the servers to try, in order. Default: every configured server, in configured order. An
-   * unknown name throws {@link RadiusConfigError}; an empty list rejects with {@link RadiusTimeoutError}.
-   */
-  servers?: readonly string[];
-  /**
-   * Extra attributes for this request only, by dictionary name (e.g. `[['Calling-Station-Id', '192.0.2.7']]`),
-   * validated like configured ones. A server that configures an attribute of the same name (even as `null`)
-   * keeps its own. User-Name, User-Password, CHAP-*, State, Proxy-State and Message-Authenticator are refused.
-   */
-  attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
-}
-
-/** Arguments of {@link RadiusClient.respond}: the follow-up to an Access-Challenge (RFC 2865 §4.4). */
-export interface ChallengeResponseRequest {
-  /** The server that issued the challenge; the follow-up goes only there. */
-  server: string;
-  /** The User-Name of the Access-Request that was challenged (the strategy uses the one saved with the challenge). */
-  username: string;
-  /** What the user typed (the code); sent as User-Password with PAP hiding whatever the protocol. */
-  response: string;
-  /** The State from the challenge, copied byte for byte; omit when the challenge had none. */
-  state?: Buffer;
-  /** Extra attributes for this request only; see {@link AuthenticateRequest.attributes}. */
-  attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
-}
 
 /**
  * A RADIUS client for sign-in, usable without Passport.
@@ -103,7 +41,7 @@ export interface ChallengeResponseRequest {
  * ```
  *
  * Construction throws `TypeError` for bad options. `authenticate` and `respond` resolve with an
- * {@link AuthResult} and reject with {@link RadiusTimeoutError} when no server gave a valid reply, or
+ * {@link AuthResult} and reject with {@link RadiusUnavailableError} when no server gave a valid reply, or
  * {@link RadiusClosedError} after {@link RadiusClient.close}. Emits {@link RadiusClientEvents}.
  */
 export class RadiusClient extends EventEmitter<RadiusClientEvents> {
@@ -228,7 +166,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    * tried last, and only when no server answered; when every chosen server is held down, all are tried.
    *
    * @returns the outcome; a reject is the last server's reject.
-   * @throws TypeError for wrong argument types; RadiusTimeoutError when no server gave a valid reply;
+   * @throws TypeError for wrong argument types; RadiusUnavailableError when no server gave a valid reply;
    *   RadiusConfigError for an unknown server name or over-long credentials; RadiusClosedError after close().
    */
   async authenticate(request: AuthenticateRequest): Promise<AuthResult> {
@@ -269,7 +207,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       }
     }
     if (lastReject) return lastReject;
-    throw new RadiusTimeoutError(attempts);
+    throw new RadiusUnavailableError(attempts);
   }
 
   /**
@@ -277,7 +215,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    * and Request Authenticator, User-Password = `response` (PAP hiding even on a CHAP server, RFC 2865
    * §4.4) and the State byte for byte. No failover: the State belongs to that server.
    *
-   * @throws TypeError for wrong argument types; RadiusTimeoutError when the server gives no valid reply;
+   * @throws TypeError for wrong argument types; RadiusUnavailableError when the server gives no valid reply;
    *   RadiusConfigError for an unknown server or an over-long response or State; RadiusClosedError after close().
    */
   async respond(request: ChallengeResponseRequest): Promise<AuthResult> {
@@ -300,7 +238,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     try {
       return await this.send(runtime, request.username, parts);
     } catch (err) {
-      if (err instanceof AttemptFailure) throw new RadiusTimeoutError([err.attempt]);
+      if (err instanceof AttemptFailure) throw new RadiusUnavailableError([err.attempt]);
       throw err;
     }
   }
@@ -330,7 +268,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    * for a verified Accounting-Response. Changes no sign-in counter or hold-down state.
    *
    * @returns the server that acknowledged the record.
-   * @throws RadiusTimeoutError when no server acknowledged it (also emitted as `accounting-error`);
+   * @throws RadiusUnavailableError when no server acknowledged it (also emitted as `accounting-error`);
    *   RadiusConfigError for an unknown server name; RadiusClosedError after close(); RangeError for a
    *   session id or user name outside 1 to 253 bytes.
    */
@@ -492,52 +430,15 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private report(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
     const lastError = this.pool.failed(runtime, attempt);
     debug('%s: no valid reply (%s)', runtime.config.name, lastError);
-    this.emit('timeout', { server: runtime.config.name, username, reason: attempt.reason });
+    const payload = { server: runtime.config.name, username, reason: attempt.reason };
+    this.emit('no-reply', payload);
+    this.emit('timeout', payload); // deprecated name, until 1.0
   }
 
   /** The host name did not resolve: `lastError`, the `timeout` event, and hold-down. */
   private unresolved(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
     this.report(runtime, attempt, username);
     this.pool.markDown(runtime, runtime.status.lastError ?? 'dns');
-  }
-}
-
-/**
- * One Access-Request as the transport needs it (an {@link ExchangeRequest}): builds the packet for the
- * Identifier the transport chose and counts and reports each transmission. One object per exchange
- * instead of a closure per callback.
- */
-class AccessExchange implements ExchangeRequest {
-  readonly secret: Buffer;
-  readonly requireMessageAuthenticator: boolean;
-  readonly expectCodes = ACCESS_REPLY_CODES;
-  readonly timeout: number;
-  readonly retries: number;
-  /** `performance.now()` when the request went out (set by the client). */
-  startedAt = 0;
-
-  constructor(
-    private readonly client: RadiusClient,
-    readonly runtime: ServerRuntime,
-    readonly username: string,
-    private readonly parts: AccessRequestParts,
-  ) {
-    const { config } = runtime;
-    this.secret = config.secret;
-    this.requireMessageAuthenticator = config.requireMessageAuthenticator;
-    this.timeout = config.timeout;
-    this.retries = config.retries;
-  }
-
-  build(identifier: number): { packet: Buffer; requestAuthenticator: Buffer } {
-    return buildAccessRequest(this.parts, identifier);
-  }
-
-  onSend(attempt: number): void {
-    const name = this.runtime.config.name;
-    if (attempt > 1) this.runtime.status.counters.retransmissions++;
-    if (debug.enabled) debug('%s: Access-Request for %o, transmission %d', name, this.username, attempt);
-    this.client.emit('request', { server: name, username: this.username, attempt });
   }
 }
 

@@ -11,13 +11,14 @@
 /**
  * Stable codes carried by {@link RadiusError.code}.
  *
- * - `'ERR_RADIUS_TIMEOUT'`: no server gave a valid reply ({@link RadiusTimeoutError}).
+ * - `'ERR_RADIUS_UNAVAILABLE'`: no server gave a valid reply — none answered in time, or each was
+ *   unreachable, did not resolve or failed otherwise ({@link RadiusUnavailableError}; was `'ERR_RADIUS_TIMEOUT'`).
  * - `'ERR_RADIUS_CLOSED'`: the client was closed while the request was pending ({@link RadiusClosedError}).
  * - `'ERR_RADIUS_CONFIG'`: a value given at run time (not construction) is not usable, e.g. an unknown
  *   server name passed to `authenticate` ({@link RadiusConfigError}).
  * - `'ERR_RADIUS_SESSION'`: the strategy needs `req.session` and there is none ({@link RadiusSessionError}).
  */
-export type RadiusErrorCode = 'ERR_RADIUS_TIMEOUT' | 'ERR_RADIUS_CLOSED' | 'ERR_RADIUS_CONFIG' | 'ERR_RADIUS_SESSION';
+export type RadiusErrorCode = 'ERR_RADIUS_UNAVAILABLE' | 'ERR_RADIUS_CLOSED' | 'ERR_RADIUS_CONFIG' | 'ERR_RADIUS_SESSION';
 
 /**
  * Base class of every error passport-radius raises at run time (bad options at construction raise a
@@ -40,7 +41,7 @@ export class RadiusError extends Error {
 }
 
 /**
- * Why one server gave no usable reply, as reported in {@link RadiusTimeoutError.attempts}.
+ * Why one server gave no usable reply, as reported in {@link RadiusUnavailableError.attempts}.
  *
  * - `server`: the server's configured name.
  * - `reason`: `'timeout'` (no valid reply within `timeout` ms), `'unreachable'` (ICMP port unreachable, or
@@ -122,10 +123,11 @@ export function describeAttempt(attempt: ServerAttempt): string {
 }
 
 /**
- * No server gave a valid reply (RFC 2865 §2.4: the client gives up after its retransmissions).
- * `attempts` says, per server tried and in order, why.
+ * No server gave a valid reply (RFC 2865 §2.4: the client gives up after its retransmissions): none
+ * answered in time, or each was unreachable, did not resolve, or failed otherwise. `attempts` says, per
+ * server tried and in order, why. (Was `RadiusTimeoutError`; that name remains a deprecated alias.)
  */
-export class RadiusTimeoutError extends RadiusError {
+export class RadiusUnavailableError extends RadiusError {
   /** Per server tried, why it gave no usable reply. */
   readonly attempts: readonly ServerAttempt[];
 
@@ -133,12 +135,20 @@ export class RadiusTimeoutError extends RadiusError {
   constructor(attempts: readonly ServerAttempt[]) {
     super(
       `No RADIUS server gave a valid reply: ${attempts.map(describeAttempt).join('; ') || 'no server was tried'}`,
-      'ERR_RADIUS_TIMEOUT',
+      'ERR_RADIUS_UNAVAILABLE',
     );
-    this.name = 'RadiusTimeoutError';
+    this.name = 'RadiusUnavailableError';
     this.attempts = attempts;
   }
 }
+
+/**
+ * @deprecated Renamed {@link RadiusUnavailableError} (it also covers unreachable servers and DNS
+ * failures); the same class, so `instanceof` works with either name. Removed in 1.0.
+ */
+export const RadiusTimeoutError = RadiusUnavailableError;
+/** @deprecated Renamed {@link RadiusUnavailableError}. */
+export type RadiusTimeoutError = RadiusUnavailableError;
 
 /** The client (or strategy) was closed while a request was pending, or was used after `close()`. */
 export class RadiusClosedError extends RadiusError {

@@ -55,8 +55,10 @@ export type { RadiusProfile } from './profile';
 export { getChallenge, MemoryChallengeClaims } from './challenge';
 export type { ChallengeClaims, ChallengeInfo, PendingChallenge } from './challenge';
 export type { AttributeInput, AttributeValue, DecodedAttributes, UnknownVendorAttribute } from './protocol/dictionary';
+export { loadDictionaries } from './protocol/dictionaries';
 export {
   RadiusError,
+  RadiusUnavailableError,
   RadiusTimeoutError,
   RadiusClosedError,
   RadiusConfigError,

@@ -81,7 +81,7 @@ function check(condition: unknown, message: string): asserts condition {
  * `redirect(challengeURL, 303)` (or `fail` 401 with `challenge: true`); a code with no pending (or an
  * expired, or an already answered) challenge → `fail` 403; more than `maxChallengeRounds` challenges → `fail` 401; verify gives
  * no user → `fail` 401; no session for the challenge flow → `error(RadiusSessionError)`; no server
- * answered → `error(RadiusTimeoutError)`.
+ * answered → `error(RadiusUnavailableError)`.
  *
  * @throws TypeError at construction for invalid options, naming the option.
  */

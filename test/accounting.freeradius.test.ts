@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { RadiusStrategy, RadiusTimeoutError, type RadiusClientEvents, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
+import { RadiusStrategy, RadiusUnavailableError, type RadiusClientEvents, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
 import { passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { makePki, type Pki } from './support/tls';
@@ -228,7 +228,7 @@ describeFreeRadius('Accounting of web sessions against FreeRADIUS', function () 
     const [event] = errors as [RadiusClientEvents['accounting-error'][0]];
     assert.equal(event.statusType, 'Start');
     assert.equal(event.username, 'alice');
-    assert.ok(event.error instanceof RadiusTimeoutError);
+    assert.ok(event.error instanceof RadiusUnavailableError);
     assert.deepEqual(
       event.error.attempts.map((a) => [a.server, a.reason]),
       [['fr', 'timeout']],

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { RadiusClient, RadiusStrategy, RadiusTimeoutError, type RadiusClientEvents } from '../lib';
+import { RadiusClient, RadiusStrategy, RadiusUnavailableError, type RadiusClientEvents } from '../lib';
 import { encodeAccountingAttributes, encodeAccountingRequest } from '../lib/protocol/accounting';
 import { normalizeServer } from '../lib/options';
 import { encodeConfiguredAttributes } from '../lib/protocol/dictionary';
@@ -178,7 +178,7 @@ describe('RadiusClient.account', () => {
     assert.deepEqual(dropped, ['bad-ma:bad-message-authenticator']);
   });
 
-  it('rejects with RadiusTimeoutError and emits accounting-error when no server answers', async () => {
+  it('rejects with RadiusUnavailableError and emits accounting-error when no server answers', async () => {
     const silent = await responder(() => undefined);
     closers.push(silent.close);
     const closed = await freeUdpPort();
@@ -186,7 +186,7 @@ describe('RadiusClient.account', () => {
     const events: RadiusClientEvents['accounting-error'][0][] = [];
     c.on('accounting-error', (e) => events.push(e));
     await assert.rejects(c.account({ statusType: 'Start', sessionId: 'S3', username: 'alice' }), (err: unknown) => {
-      assert.ok(err instanceof RadiusTimeoutError);
+      assert.ok(err instanceof RadiusUnavailableError);
       assert.deepEqual(
         err.attempts.map((a) => [a.server, a.reason]),
         [
@@ -200,7 +200,7 @@ describe('RadiusClient.account', () => {
     assert.equal(events.length, 1);
     assert.equal(events[0]!.sessionId, 'S3');
     assert.equal(events[0]!.statusType, 'Start');
-    assert.ok(events[0]!.error instanceof RadiusTimeoutError);
+    assert.ok(events[0]!.error instanceof RadiusUnavailableError);
   });
 
   it('takes accountingAddress as host[:port] with port 1813 by default, else the host of address and 1813', () => {

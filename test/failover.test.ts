@@ -6,7 +6,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { RadiusClient, type RadiusClientEvents } from '../lib/client';
-import { RadiusClosedError, RadiusTimeoutError } from '../lib/errors';
+import { RadiusClosedError, RadiusUnavailableError } from '../lib/errors';
 import type { RadiusClientOptions, RadiusServerOptions } from '../lib/options';
 import { RadiusTestServer, type Faults } from '../lib/testing';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
@@ -30,12 +30,12 @@ async function closedPort(host = '127.0.0.1'): Promise<number> {
   return port;
 }
 
-async function expectTimeout(promise: Promise<unknown>): Promise<RadiusTimeoutError> {
+async function expectTimeout(promise: Promise<unknown>): Promise<RadiusUnavailableError> {
   try {
     const result = await promise;
-    return assert.fail(`expected a RadiusTimeoutError, got ${JSON.stringify(result)}`);
+    return assert.fail(`expected a RadiusUnavailableError, got ${JSON.stringify(result)}`);
   } catch (err) {
-    assert.ok(err instanceof RadiusTimeoutError, `expected a RadiusTimeoutError, got ${String(err)}`);
+    assert.ok(err instanceof RadiusUnavailableError, `expected a RadiusUnavailableError, got ${String(err)}`);
     return err;
   }
 }
@@ -48,7 +48,7 @@ function signIns(srv: RadiusTestServer): number {
 /** Records every event of a client, in order, as `[name, payload]`. */
 function recordEvents(client: RadiusClient): Array<[string, Record<string, unknown>]> {
   const seen: Array<[string, Record<string, unknown>]> = [];
-  const names: Array<keyof RadiusClientEvents> = ['accept', 'reject', 'challenge', 'timeout', 'failover', 'server-down', 'server-up', 'dropped'];
+  const names: Array<keyof RadiusClientEvents> = ['accept', 'reject', 'challenge', 'no-reply', 'failover', 'server-down', 'server-up', 'dropped'];
   for (const name of names) {
     client.on(name, (payload: object) => seen.push([name, payload as Record<string, unknown>]));
   }

@@ -148,7 +148,7 @@ describeFreeRadius('Push-aware health against FreeRADIUS (a push held 25 s, time
       ],
     });
     const events: string[] = [];
-    for (const name of ['timeout', 'failover', 'server-down'] as const) client.on(name, () => events.push(name));
+    for (const name of ['no-reply', 'failover', 'server-down'] as const) client.on(name, () => events.push(name));
     const transmissions: number[] = [];
     client.on('request', (e) => {
       if (e.username === 'pushy') transmissions.push(e.attempt);

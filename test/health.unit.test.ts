@@ -43,7 +43,7 @@ function pushHandler(holdMs: number): RadiusHandler & { timers: Set<NodeJS.Timeo
 
 function names(client: RadiusClient): Array<[keyof RadiusClientEvents, unknown]> {
   const seen: Array<[keyof RadiusClientEvents, unknown]> = [];
-  for (const name of ['server-down', 'server-up', 'failover', 'timeout'] as const) {
+  for (const name of ['server-down', 'server-up', 'failover', 'no-reply'] as const) {
     client.on(name, (payload: unknown) => seen.push([name, payload]));
   }
   return seen;
@@ -165,8 +165,8 @@ describe('Push-aware health', function () {
       await new Promise((r) => setTimeout(r, 200));
     }
     const err = (await held) as Error;
-    assert.equal(err.name, 'RadiusTimeoutError');
-    assert.deepEqual(events.map(([name]) => name), ['timeout']);
+    assert.equal(err.name, 'RadiusUnavailableError');
+    assert.deepEqual(events.map(([name]) => name), ['no-reply']);
     assert.equal(c.serverStatus()[0]!.state, 'up');
   });
 

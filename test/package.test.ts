@@ -45,7 +45,7 @@ describe('the package', () => {
         '-e',
         `const m = require('passport-radius'); const t = require('passport-radius/testing');
          console.log(JSON.stringify({ strategy: typeof m.RadiusStrategy, alias: m.Strategy === m.RadiusStrategy,
-           client: typeof m.RadiusClient, errors: typeof m.RadiusTimeoutError, getChallenge: typeof m.getChallenge,
+           client: typeof m.RadiusClient, errors: typeof m.RadiusUnavailableError, getChallenge: typeof m.getChallenge,
            server: typeof t.RadiusTestServer, file: require.resolve('passport-radius') }));`,
       ],
       { cwd: root, encoding: 'utf8' },

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import request from 'supertest';
-import { probe, RadiusClient, RadiusTimeoutError, type RadiusServerOptions } from '../lib';
+import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { run } from '../lib/cli/program';
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, freeTcpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
@@ -144,12 +144,12 @@ describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
         const { app } = buildApp({ servers: [c.server()] });
         const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
         assert.equal(res.status, 500);
-        assert.equal(res.body.name, 'RadiusTimeoutError');
+        assert.equal(res.body.name, 'RadiusUnavailableError');
         assert.match(res.body.error, /TLS connection failed/);
         const client = new RadiusClient({ servers: [c.server()] });
         try {
           await assert.rejects(client.authenticate({ username: 'alice', password: USERS.alice.password }), (err: unknown) => {
-            assert.ok(err instanceof RadiusTimeoutError);
+            assert.ok(err instanceof RadiusUnavailableError);
             assert.equal(err.attempts[0]!.reason, 'tls');
             assert.match(err.attempts[0]!.detail ?? '', c.attemptDetail);
             return true;

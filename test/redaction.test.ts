@@ -157,7 +157,7 @@ describeFreeRadius('Redaction: nothing secret in events, logs, errors or output'
     seen.push(strategy.client.servers());
 
     const names = new Set(events.map((e) => e.name));
-    for (const name of ['request', 'accept', 'reject', 'challenge', 'timeout', 'failover', 'server-down', 'server-up', 'dropped']) {
+    for (const name of ['request', 'accept', 'reject', 'challenge', 'no-reply', 'timeout', 'failover', 'server-down', 'server-up', 'dropped']) {
       if (name === 'server-up') continue; // needs a held-down server to come back; not part of this flow
       assert.ok(names.has(name), `no '${name}' event was emitted (saw ${[...names].join(', ')})`);
     }

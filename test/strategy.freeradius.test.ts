@@ -155,7 +155,7 @@ describeFreeRadius('RadiusStrategy against FreeRADIUS', function () {
       });
       const res = await login(app, 'alice', 'pw');
       assert.equal(res.status, 500);
-      assert.equal(res.body.name, 'RadiusTimeoutError');
+      assert.equal(res.body.name, 'RadiusUnavailableError');
       assert.match(res.body.error, /first: unreachable/);
       assert.match(res.body.error, /second: unreachable/);
     });

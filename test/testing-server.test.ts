@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { RadiusClient } from '../lib/client';
-import { RadiusTimeoutError } from '../lib/errors';
+import { RadiusUnavailableError } from '../lib/errors';
 import type { RadiusServerOptions } from '../lib/options';
 import { Attr, Code, chapPassword, encodeAttribute, encodeRequest, hidePassword, parsePacket, verifyReply } from '../lib/protocol/packet';
 import {
@@ -60,12 +60,12 @@ function makeClient(
   return client;
 }
 
-async function expectTimeout(promise: Promise<unknown>): Promise<RadiusTimeoutError> {
+async function expectTimeout(promise: Promise<unknown>): Promise<RadiusUnavailableError> {
   try {
     const result = await promise;
-    assert.fail(`expected a RadiusTimeoutError, got ${JSON.stringify(result)}`);
+    assert.fail(`expected a RadiusUnavailableError, got ${JSON.stringify(result)}`);
   } catch (err) {
-    assert.ok(err instanceof RadiusTimeoutError, `expected a RadiusTimeoutError, got ${String(err)}`);
+    assert.ok(err instanceof RadiusUnavailableError, `expected a RadiusUnavailableError, got ${String(err)}`);
     return err;
   }
 }

@@ -5,7 +5,7 @@
  * connection past 256 in flight, the Status-Server watchdog and the idle close; and option validation.
  */
 import { strict as assert } from 'node:assert';
-import { probe, RadiusClient, RadiusTimeoutError, type RadiusServerOptions } from '../lib';
+import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { normalizeServer } from '../lib/options';
 import { Attr, Code } from '../lib/protocol/packet';
 import { buildAccessRequest } from '../lib/request';
@@ -103,7 +103,7 @@ describe('RADIUS over TLS transport (TlsDestination)', function () {
   it('never retransmits on the same connection; after no reply it asks with Status-Server', async () => {
     const r = await responder(() => {});
     const c = client(r, { timeout: 400, retries: 3 });
-    await assert.rejects(signIn(c), (err: unknown) => err instanceof RadiusTimeoutError && err.attempts[0]!.reason === 'timeout');
+    await assert.rejects(signIn(c), (err: unknown) => err instanceof RadiusUnavailableError && err.attempts[0]!.reason === 'timeout');
     await until(() => r.received.some((x) => x.packet[0] === Code.StatusServer));
     assert.equal(r.received.filter((x) => x.packet[0] === Code.AccessRequest).length, 1);
     const status = r.received.find((x) => x.packet[0] === Code.StatusServer)!;
@@ -161,7 +161,7 @@ describe('RADIUS over TLS transport (TlsDestination)', function () {
     const r = await responder((got) => got.socket.write(reply(got.packet, 52, [errorCause])));
     const c = client(r);
     await assert.rejects(signIn(c), (err: unknown) => {
-      assert.ok(err instanceof RadiusTimeoutError);
+      assert.ok(err instanceof RadiusUnavailableError);
       assert.equal(err.attempts[0]!.reason, 'protocol-error');
       assert.equal(err.attempts[0]!.detail, 'Error-Cause 502');
       assert.match(err.message, /Protocol-Error/);

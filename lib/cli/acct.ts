@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { Writable } from 'node:stream';
 import { Argument, type Command, InvalidArgumentError, Option } from 'commander';
 import type { RadiusClient } from '../client';
-import { RadiusError, RadiusTimeoutError } from '../errors';
+import { RadiusError, RadiusUnavailableError } from '../errors';
 import { ACCT_TERMINATE_CAUSE, type AcctStatusType, type AcctTerminateCause } from '../protocol/accounting';
 import { resolveServers, UsageError, type ResolvedServers, type ServerFlags } from './config';
 import { safeText } from './terminal';
@@ -128,7 +128,7 @@ export async function acctCommand(
     if (e instanceof RangeError) throw new UsageError(e.message, { cause: e });
     if (!(e instanceof RadiusError)) throw e;
     if (flags.json) {
-      const attempts = e instanceof RadiusTimeoutError ? e.attempts : undefined;
+      const attempts = e instanceof RadiusUnavailableError ? e.attempts : undefined;
       io.stdout.write(JSON.stringify({ ok: false, statusType, sessionId, user: flags.user, error: e.message, ...(attempts ? { attempts } : {}) }, null, 2) + '\n');
     } else {
       say(`Failed: ${e.message}`);

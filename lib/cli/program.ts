@@ -13,7 +13,7 @@
 import type { Writable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RadiusClient, type AuthResult } from '../client';
-import { RadiusConfigError, RadiusError, RadiusTimeoutError } from '../errors';
+import { RadiusConfigError, RadiusError, RadiusUnavailableError } from '../errors';
 import type { ProbeResult } from '../probe';
 import { accountingPortHint } from '../probe-messages';
 import type { AttributeValue, DecodedAttributes } from '../protocol/dictionary';
@@ -155,7 +155,7 @@ function attributesJson(attributes: DecodedAttributes): Record<string, unknown> 
 
 function watchEvents(client: RadiusClient, write: (line: string) => void): void {
   client.on('request', (e) => write(`request: ${e.server}, transmission ${e.attempt}`));
-  client.on('timeout', (e) => write(`no valid reply: ${e.server} (${e.reason})`));
+  client.on('no-reply', (e) => write(`no valid reply: ${e.server} (${e.reason})`));
   client.on('failover', (e) => write(`failover: ${e.from} → ${e.to} (${e.reason})`));
   client.on('dropped', (e) => write(`dropped a reply: ${e.server} (${e.reason})`));
 }
@@ -314,7 +314,7 @@ async function loginCommand(flags: LoginFlags, io: CliIo, lines: LineReader | un
         });
       }
     } catch (e) {
-      if (e instanceof RadiusTimeoutError) {
+      if (e instanceof RadiusUnavailableError) {
         const code = failed(e.message, { attempts: e.attempts });
         if (e.attempts.some((a) => a.reason === 'timeout')) {
           io.stderr.write('hint: `passport-radius probe` with the same server options tells why a server does not answer (an accounting port, a wrong shared secret, unsigned replies)\n');
