@@ -96,7 +96,7 @@ describe('RadiusClient failover', function () {
         events.filter(([name]) => name === 'failover').map(([, p]) => p),
         [{ from: 'a', to: 'b', reason: 'unreachable' }],
       );
-      const [a] = c.servers();
+      const [a] = c.serverStatus();
       assert.equal(a!.counters.unreachable, 1);
       assert.equal(a!.counters.timeouts, 0);
       assert.equal(a!.counters.retransmissions, 0, 'no retransmission to a server known to be unreachable');
@@ -130,7 +130,7 @@ describe('RadiusClient failover', function () {
       const legacy = await server();
       const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 60_000 });
       await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
-      assert.equal(c.servers()[0]!.state, 'held-down');
+      assert.equal(c.serverStatus()[0]!.state, 'held-down');
       mfa.faults = {};
       const result = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(result.type, 'accept');
@@ -175,7 +175,7 @@ describe('RadiusClient failover', function () {
       await sleep(30);
       assert.equal(aReplies, 2, 'a did send both (late) Access-Accepts');
 
-      const [sa] = c.servers();
+      const [sa] = c.serverStatus();
       assert.equal(sa!.counters.accepts, 0);
       assert.equal(sa!.counters.timeouts, 2);
       assert.deepEqual(sa!.counters.dropped, { duplicate: 2 });
@@ -212,7 +212,7 @@ describe('RadiusClient failover', function () {
       assert.equal(down[1].reason, 'timeout');
       const until = down[1].until as number;
       assert.ok(until >= t0 + 200 && until <= Date.now() + 200, `until ${until - t0} ms after start`);
-      const [sa] = c.servers();
+      const [sa] = c.serverStatus();
       assert.equal(sa!.state, 'held-down');
       assert.equal(sa!.heldDownUntil, until);
       assert.equal(sa!.lastError, 'timeout');
@@ -224,7 +224,7 @@ describe('RadiusClient failover', function () {
       // a comes back; once holdDown has passed it is first again.
       a.faults = {};
       await sleep(Math.max(0, until - Date.now()) + 20);
-      assert.equal(c.servers()[0]!.state, 'up');
+      assert.equal(c.serverStatus()[0]!.state, 'up');
       const back = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(back.server, 'a');
       assert.equal(back.type, 'accept');
@@ -236,7 +236,7 @@ describe('RadiusClient failover', function () {
           ['server-up', 'a'],
         ],
       );
-      assert.equal(c.servers()[0]!.lastError, undefined);
+      assert.equal(c.serverStatus()[0]!.lastError, undefined);
     });
 
     it('tries every server, in order, when all are held down, and server-down is not repeated while down', async () => {
@@ -258,7 +258,7 @@ describe('RadiusClient failover', function () {
           ['b', 'timeout'],
         ],
       );
-      assert.deepEqual(c.servers().map((s) => s.state), ['held-down', 'held-down']);
+      assert.deepEqual(c.serverStatus().map((s) => s.state), ['held-down', 'held-down']);
 
       // Both held down: both are still tried, a first.
       const again = await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
@@ -278,7 +278,7 @@ describe('RadiusClient failover', function () {
           ['server-up', 'b'],
         ],
       );
-      assert.deepEqual(c.servers().map((s) => s.state), ['held-down', 'up']);
+      assert.deepEqual(c.serverStatus().map((s) => s.state), ['held-down', 'up']);
     });
 
     it('puts held-down servers last and tries them only while no server has answered', async () => {
@@ -293,7 +293,7 @@ describe('RadiusClient failover', function () {
       );
       // Hold b down.
       await expectTimeout(c.authenticate({ username: 'alice', password: 'pw', servers: ['b'] }));
-      assert.deepEqual(c.servers().map((s) => s.state), ['up', 'held-down']);
+      assert.deepEqual(c.serverStatus().map((s) => s.state), ['up', 'held-down']);
 
       // Listing b first does not matter: a (up) goes first and its answer is final...
       const first = await c.authenticate({ username: 'alice', password: 'pw', servers: ['b', 'a'] });
@@ -310,7 +310,7 @@ describe('RadiusClient failover', function () {
       const rescued = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(rescued.server, 'b');
       assert.equal(rescued.type, 'accept');
-      assert.deepEqual(c.servers().map((s) => s.state), ['held-down', 'up']);
+      assert.deepEqual(c.serverStatus().map((s) => s.state), ['held-down', 'up']);
     });
 
     it('never holds a server down for an Access-Reject or an Access-Challenge', async () => {
@@ -330,7 +330,7 @@ describe('RadiusClient failover', function () {
       const again = await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(again.type, 'challenge');
       assert.equal(a.received.length, 2, 'a was asked both times');
-      assert.deepEqual(c.servers().map((s) => [s.state, s.lastError]), [
+      assert.deepEqual(c.serverStatus().map((s) => [s.state, s.lastError]), [
         ['up', undefined],
         ['up', undefined],
       ]);
@@ -351,8 +351,8 @@ describe('RadiusClient failover', function () {
       await c.authenticate({ username: 'alice', password: 'pw' });
       await c.authenticate({ username: 'alice', password: 'pw' });
       assert.equal(a.received.length, 2);
-      assert.equal(c.servers()[0]!.state, 'up');
-      assert.equal(c.servers()[0]!.counters.timeouts, 2);
+      assert.equal(c.serverStatus()[0]!.state, 'up');
+      assert.equal(c.serverStatus()[0]!.counters.timeouts, 2);
       assert.equal(events.filter(([name]) => name === 'server-down').length, 0);
     });
   });
@@ -404,7 +404,7 @@ describe('RadiusClient failover', function () {
         events.filter(([name]) => name === 'failover').map(([, p]) => p),
         [{ from: 'nowhere', to: 'b', reason: 'dns' }],
       );
-      const [nowhere] = c.servers();
+      const [nowhere] = c.serverStatus();
       assert.match(nowhere!.lastError ?? '', /^dns \((ENOTFOUND|EAI_AGAIN|EAI_NONAME|ESERVFAIL)\)$/);
       assert.equal(nowhere!.state, 'held-down');
       assert.equal(nowhere!.counters.requests, 0, 'nothing was sent');
@@ -506,6 +506,6 @@ describeFreeRadius('RadiusClient over IPv6 against FreeRADIUS', function () {
     assert.equal(result.type, 'accept');
     assert.equal(result.server, 'v6');
     assert.ok(performance.now() - started < 1500, 'far inside the 3000 ms timeout');
-    assert.equal(c.servers()[0]!.lastError, 'unreachable (ECONNREFUSED)');
+    assert.equal(c.serverStatus()[0]!.lastError, 'unreachable (ECONNREFUSED)');
   });
 });

@@ -244,7 +244,7 @@ async function probeCommand(flags: CommonFlags, io: CliIo): Promise<number> {
   if (flags.verbose) watchEvents(client, (line) => io.stderr.write(line + '\n'));
   const results: ProbeResult[] = [];
   try {
-    for (const status of client.servers()) {
+    for (const status of client.serverStatus()) {
       say(`testing ${label(status.name, status.address)}…`);
       const result = await client.probe(status.name);
       results.push(result);
@@ -273,7 +273,7 @@ async function loginCommand(flags: LoginFlags, io: CliIo, lines: LineReader | un
   const client = printWarnings(makeClient(resolved, flags), io);
   const accountingPorts = accountingPortWarnings(client);
   for (const line of accountingPorts) io.stderr.write(`warning: ${line}\n`);
-  const addresses = new Map(client.servers().map((s) => [s.name, s.address]));
+  const addresses = new Map(client.serverStatus().map((s) => [s.name, s.address]));
   const say = (text: string): void => {
     (flags.json ? io.stderr : io.stdout).write(text + '\n');
   };
