@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import type { Request } from 'express';
 import {
   RadiusStrategy,
-  RadiusTimeoutError,
+  RadiusUnavailableError,
   type AuthResult,
   type AuthenticateRequest,
   type ChallengeResponseRequest,
@@ -34,7 +34,7 @@ const challenge = (prompt: string, state = Buffer.from('state-1')): AuthResult =
   state,
   echo: false,
 });
-const noReply = (): Error => new RadiusTimeoutError([{ server: 'a', reason: 'timeout', dropped: {} }]);
+const noReply = (): Error => new RadiusUnavailableError([{ server: 'a', reason: 'timeout', dropped: {} }]);
 
 type Reply = AuthResult | Error;
 
@@ -287,7 +287,7 @@ const rows: Row[] = [
     expect: { action: 'fail', status: 401, message: 'Too many challenge rounds' },
     sent: 1,
   },
-  { what: 'no server gave a valid reply', replies: [noReply()], req: () => request({ username: 'alice', password: 'pw' }), expect: { action: 'error', error: 'RadiusTimeoutError' }, sent: 1 },
+  { what: 'no server gave a valid reply', replies: [noReply()], req: () => request({ username: 'alice', password: 'pw' }), expect: { action: 'error', error: 'RadiusUnavailableError' }, sent: 1 },
   {
     what: 'an Access-Challenge without session middleware',
     replies: [challenge('Enter the code')],
