@@ -16,6 +16,7 @@ import { Attr, Code, encodeAttribute, encodeRequest, hidePassword, packetWork } 
 import { encodeReply } from '../lib/testing/reply';
 import { RadiusTestServer } from '../lib/testing';
 import { RadiusClient } from '../lib/client';
+import type { AuthResult } from '../lib/result';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
 import { freeUdpPort as closedPort } from './support/freeradius';
 import { describeRequiring } from './support/requirements';
@@ -630,6 +631,58 @@ describeRequiring(
       // The socket the ICMP named keeps working.
       r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
       assert.equal((await d.exchange(accessRequest('after', 'pw', { timeout: 2000 }))).packet.code, Code.AccessAccept);
+    });
+
+    it('RadiusClient: every pending sign-in completes (the forged socket\'s at the backup) and the primary is not held down', async function () {
+      this.timeout(20_000);
+      const users = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`user-${i}`, { password: 'pw' }]));
+      // The primary answers each request 1.5 s late, so that all 300 are pending when the ICMP comes.
+      const primary = new RadiusTestServer({ secret: SECRET, users, faults: { delayMs: 1500 } });
+      const backup = new RadiusTestServer({ secret: SECRET, users });
+      cleanups.push(() => primary.close(), () => backup.close());
+      await Promise.all([primary.listen(), backup.listen()]);
+      const server = (name: string, address: string): { name: string; address: string; secret: string; attributes: Record<string, string>; timeout: number; retries: number } => ({
+        name,
+        address,
+        secret: SECRET.toString(),
+        attributes: { 'NAS-Identifier': 'transport-test' },
+        timeout: 10_000,
+        retries: 2,
+      });
+      const client = new RadiusClient({ holdDown: 30_000, servers: [server('primary', primary.address), server('backup', backup.address)] });
+      cleanups.push(() => client.close());
+      const downs: string[] = [];
+      client.on('server-down', (e) => downs.push(e.server));
+      const started = performance.now();
+      const signIn = (i: number): Promise<AuthResult> => client.authenticate({ username: `user-${i}`, password: 'pw' });
+      // 256 on the first socket, then 44 on a second once the in-process server has read the first burst
+      // (one burst of 300 overflows its receive buffer; losses are retransmitted, but only after 3.3 s).
+      const sourcePorts = (): number[] => [...new Set(primary.received.map((q) => q.from.port))];
+      const signIns = Array.from({ length: 256 }, (_, i) => signIn(i));
+      await waitFor(() => sourcePorts().length === 1, 5000);
+      await sleep(20);
+      signIns.push(...Array.from({ length: 44 }, (_, i) => signIn(256 + i)));
+      await waitFor(() => sourcePorts().length === 2, 5000);
+      const forgedAt = performance.now() - started;
+      assert.ok(forgedAt < 1200, `the requests reached the primary only after ${forgedAt.toFixed(0)} ms`);
+      const ports = sourcePorts();
+      const perPort = (p: number): number => primary.received.filter((q) => q.from.port === p).length;
+      const forgedPort = perPort(ports[0]!) >= perPort(ports[1]!) ? ports[0]! : ports[1]!;
+
+      const forged = spawnSync('python3', [FORGER, String(forgedPort), String(primary.port)], { encoding: 'utf8' });
+      assert.equal(forged.status, 0, forged.stderr);
+
+      const results = await Promise.all(signIns);
+      assert.ok(results.every((r) => r.type === 'accept'), 'every pending sign-in completed with an Access-Accept');
+      const byServer = results.reduce<Record<string, number>>((n, r) => ({ ...n, [r.server]: (n[r.server] ?? 0) + 1 }), {});
+      assert.ok((byServer.primary ?? 0) >= 44, `sign-ins on the other socket completed at the primary: ${JSON.stringify(byServer)}`);
+      assert.ok((byServer.backup ?? 0) >= 1 && (byServer.backup ?? 0) <= 256, `only the forged socket's sign-ins moved on: ${JSON.stringify(byServer)}`);
+      // The forged ICMP held nothing down, not even for a moment: the next sign-in goes to the primary.
+      assert.deepEqual(downs, [], 'no server-down event');
+      const [status] = client.servers();
+      assert.equal(status!.state, 'up', `primary ${JSON.stringify(status)}`);
+      primary.faults = {};
+      assert.equal((await client.authenticate({ username: 'user-0', password: 'pw' })).server, 'primary');
     });
   },
 );
