@@ -491,7 +491,7 @@ describe('UDP transport (Destination)', function () {
       const clientPort = r.received[0]!.port;
       await r.close();
       floodFrom(port, clientPort);
-      await waitFor(() => client.servers()[0]!.counters.kernelDropped > 500, 5000);
+      await waitFor(() => client.serverStatus()[0]!.counters.kernelDropped > 500, 5000);
       await pending;
     });
   });
@@ -679,7 +679,7 @@ describeRequiring(
       assert.ok((byServer.backup ?? 0) >= 1 && (byServer.backup ?? 0) <= 256, `only the forged socket's sign-ins moved on: ${JSON.stringify(byServer)}`);
       // The forged ICMP held nothing down, not even for a moment: the next sign-in goes to the primary.
       assert.deepEqual(downs, [], 'no server-down event');
-      const [status] = client.servers();
+      const [status] = client.serverStatus();
       assert.equal(status!.state, 'up', `primary ${JSON.stringify(status)}`);
       primary.faults = {};
       assert.equal((await client.authenticate({ username: 'user-0', password: 'pw' })).server, 'primary');
