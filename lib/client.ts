@@ -4,6 +4,10 @@
  * §2.6; RFC 5080 §2.2.1), the challenge follow-up to the issuing server only (§4.4). It builds requests
  * with the one builder (lib/request.ts), reaches servers through the one transport factory
  * (lib/transports.ts), and never sees an HTTP request: the strategy calls it.
+ *
+ * Long (~450 lines) because it is the public facade: argument checks and TSDoc for every public method
+ * (authenticate, respond, probe, account, setServers, serverStatus, close) sit here, while the work they
+ * hand on lives in the pool, health, accounting, request builder and transports.
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
@@ -18,7 +22,7 @@ import { RetiredServers } from './retire';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 import { AccessExchange } from './access-exchange';
-import { accessRequestLength, argument, extraAttributes, userNameBytes, type AccessRequestParts } from './request';
+import { accessRequestLength, argument, extraAttributes, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
 import { resolveHost } from './resolve';
 import { toAuthResult, type AuthResult } from './result';
 import { ExchangeError, type ExchangeResult } from './transport';
@@ -191,7 +195,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       if (lastReject && lastResort.has(runtime)) break;
       try {
         const { config } = runtime;
-        const bytes = config.passwordEncoding === 'latin1' ? latin1(request.password, 'password') : password;
+        const bytes = config.passwordEncoding === 'latin1' ? passwordBytes(request.password, 'latin1', 'password') : password;
         const result = await this.send(runtime, request.username, { server: config, username, password: bytes, chap: config.protocol === 'chap', extra });
         if (result.type !== 'reject') return result;
         lastReject = result;
@@ -228,7 +232,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     const extra = extraAttributes(request.attributes, where);
     this.assertOpen();
     const runtime = this.pool.get(request.server);
-    const response = runtime.config.passwordEncoding === 'latin1' ? latin1(request.response, 'challenge response') : Buffer.from(request.response, 'utf8');
+    const response = passwordBytes(request.response, runtime.config.passwordEncoding, 'challenge response');
     if (response.length > MAX_PASSWORD_LENGTH) throw new RadiusConfigError('The challenge response is longer than 128 bytes');
     if (request.state && (request.state.length === 0 || request.state.length > MAX_ATTRIBUTE_VALUE_LENGTH)) {
       throw new RadiusConfigError('The State must be 1 to 253 bytes');
@@ -447,14 +451,4 @@ class AttemptFailure extends Error {
   constructor(readonly attempt: ServerAttempt) {
     super(attempt.reason);
   }
-}
-
-/**
- * `text` as Latin-1 bytes (`passwordEncoding: 'latin1'`). A character outside Latin-1 would be sent as
- * another byte (Node keeps the low 8 bits), so two different passwords could match: refused instead.
- */
-function latin1(text: string, what: string): Buffer {
-  // eslint-disable-next-line no-control-regex
-  if (/[^\u0000-\u00ff]/.test(text)) throw new RadiusConfigError(`The ${what} has characters that Latin-1 (passwordEncoding) cannot carry`);
-  return Buffer.from(text, 'latin1');
 }

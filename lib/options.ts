@@ -9,6 +9,7 @@
  * set there by another library's bug) can neither switch an option nor smuggle one in.
  */
 import { isIP } from 'node:net';
+import { parseAddress } from './address';
 import { encodeAttributeList, loadDictionaries, type AttributeInput } from './protocol/dictionary';
 import { normalizeTls, RADSEC_PORT, RADSEC_SECRET, type NormalizedTls, type RadiusTlsOptions } from './tls/options';
 import { Attr, HEADER_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
@@ -175,53 +176,6 @@ export function readOptions<S extends Record<string, OptionSpec<unknown>>>(
     out[key] = schema[key]!.parse(value, join(label, key));
   }
   return out as Parsed<S>;
-}
-
-/** Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Returns undefined when it is none of those. */
-export function parseAddress(address: string, defaultPort = 1812): { host: string; port: number } | undefined {
-  let host: string;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(address);
-  if (bracketed) {
-    host = bracketed[1]!;
-    portText = bracketed[2];
-    if (isIP(host) !== 6) return undefined;
-  } else {
-    const m = /^([A-Za-z0-9._-]+)(?::(\d+))?$/.exec(address);
-    if (!m) return undefined;
-    host = m[1]!;
-    portText = m[2];
-    if (/^[\d.]+$/.test(host)) {
-      if (isIP(host) !== 4) return undefined;
-    } else if (!isHostName(host)) {
-      return undefined;
-    }
-  }
-  if (!isUnicastAddress(host)) return undefined;
-  const port = portText === undefined ? defaultPort : Number(portText);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) return undefined;
-  return { host, port };
-}
-
-/**
- * A DNS host name (RFC 1123 §2.1): labels of 1 to 63 letters, digits, hyphens (and underscores, which
- * some internal zones use), neither starting nor ending with a hyphen; a trailing dot is allowed.
- */
-function isHostName(host: string): boolean {
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  if (name.length === 0 || name.length > 253) return false;
-  return name.split('.').every((label) => /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/.test(label));
-}
-
-/** False for addresses no RADIUS server can have: unspecified, broadcast and multicast (an IP literal only). */
-function isUnicastAddress(host: string): boolean {
-  const family = isIP(host);
-  if (family === 4) {
-    const first = Number(host.split('.')[0]);
-    return host !== '0.0.0.0' && host !== '255.255.255.255' && !(first >= 224 && first <= 239);
-  }
-  if (family === 6) return !/^::?$/.test(host) && !/^::0*$/.test(host) && !/^ff/i.test(host);
-  return true;
 }
 
 const NAS_ATTRIBUTES = new Set<number>([Attr.NasIdentifier, Attr.NasIpAddress, Attr.NasIpv6Address]);

@@ -125,6 +125,18 @@ export function hasControlCharacter(text: string): boolean {
 }
 
 /**
+ * A password or challenge response as the server compares it (`passwordEncoding`): UTF-8, or Latin-1 for
+ * servers such as NPS. A character outside Latin-1 would be sent as another byte (Node keeps the low 8
+ * bits), so two different passwords could match: that is refused with RadiusConfigError instead.
+ */
+export function passwordBytes(text: string, encoding: 'utf8' | 'latin1', what: string): Buffer {
+  if (encoding === 'utf8') return Buffer.from(text, 'utf8');
+  // eslint-disable-next-line no-control-regex
+  if (/[^\u0000-\u00ff]/.test(text)) throw new RadiusConfigError(`The ${what} has characters that Latin-1 (passwordEncoding) cannot carry`);
+  return Buffer.from(text, 'latin1');
+}
+
+/**
  * The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8
  * without control characters (see {@link hasControlCharacter}).
  */
