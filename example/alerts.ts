@@ -5,6 +5,7 @@
  * copied to the process log. No line holds a password, code, shared secret or State: the events carry none.
  */
 import type { DropReason, RadiusClient } from '../lib';
+import { visibleName } from './settings';
 
 /** How serious a line is: alerts are `'warn'` and `'error'`. */
 export type Level = 'info' | 'notice' | 'warn' | 'error';
@@ -58,8 +59,12 @@ export class AlertLog {
     private readonly sink?: (line: string) => void,
   ) {}
 
-  /** Adds a line. User names are JSON-quoted by the callers, so a name cannot forge a line. */
-  add(level: Level, text: string, time = Date.now()): void {
+  /**
+   * Adds a line. Control characters, line breaks and bidirectional-text controls in `text` (a user name
+   * someone typed, a server's message) are written as `<U+XXXX>`: a line cannot forge another or read reversed.
+   */
+  add(level: Level, raw: string, time = Date.now()): void {
+    const text = visibleName(raw);
     this.entries.unshift({ time, level, text });
     if (this.entries.length > this.limit) this.entries.length = this.limit;
     this.sink?.(`Auth.${level}: ${text}`);
@@ -86,6 +91,9 @@ export class AlertLog {
     client.on('no-reply', (e) => this.add('warn', `(${e.server} ${q(e.username)}): no valid reply (${e.reason})`));
     client.on('server-down', (e) => this.add('error', `${e.server} is down: ${e.reason}; tried last until ${new Date(e.until).toISOString()}`));
     client.on('server-up', (e) => this.add('notice', `${e.server} answers again`));
+    client.on('warning', (e) => this.add('warn', `${e.server}: ${e.message}`));
+    client.on('accounting', (e) => this.add('info', `(Accounting-Request ${e.statusType} ${e.server} ${q(e.username)}): recorded, ${Math.round(e.rttMs)} ms`));
+    client.on('accounting-error', (e) => this.add('warn', `(Accounting-Request ${e.statusType} ${q(e.username)}): not recorded: ${e.error.message}`));
     client.on('dropped', (e) => {
       if (ALERT_DROPS.has(e.reason)) this.add('warn', `${e.server}: ${DROP_TEXT[e.reason] ?? e.reason}`);
     });

@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session, { type Store } from 'express-session';
 import helmet from 'helmet';
-import { RadiusError, type ChallengeClaims, type RadiusServerOptions, type RadiusStrategy } from '../lib';
+import { RadiusError, RadiusUnavailableError, type ChallengeClaims, type RadiusServerOptions, type RadiusStrategy } from '../lib';
 import { AlertLog } from './alerts';
 import { crossOriginProtection, type CrossOriginProtectionOptions } from './csrf';
 import { escapeHtml, page } from './html';
@@ -56,6 +56,11 @@ export interface ExampleAppOptions {
   maxChallengeRounds?: number;
   /** User names that are administrators whatever their Class (e.g. from CONSOLE_ADMINS). Default none. */
   admins?: readonly string[];
+  /**
+   * RADIUS accounting (RFC 2866) of each console session: Start after sign-in, Stop at sign-out, to each
+   * server's accounting address (e.g. from CONSOLE_ACCOUNTING). Default false.
+   */
+  accounting?: boolean;
 }
 
 /** The built app and its parts. */
@@ -88,6 +93,7 @@ export function createApp(options: ExampleAppOptions): ExampleApp {
     ...(options.maxChallengeRounds !== undefined ? { maxChallengeRounds: options.maxChallengeRounds } : {}),
     ...(options.challengeClaims ? { challengeClaims: options.challengeClaims } : {}),
     ...(options.admins ? { admins: options.admins } : {}),
+    ...(options.accounting ? { accounting: true } : {}),
   });
   const throttle = createThrottle(options.throttle);
 
@@ -138,7 +144,10 @@ export function createApp(options: ExampleAppOptions): ExampleApp {
     if (res.headersSent) return;
     // Client errors raised by middleware (e.g. 413 for an oversized body) keep their status.
     const status = (err as { status?: unknown }).status;
-    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+    // No server answered: the service is unavailable for now (503, with a hint when to retry), not broken.
+    const unavailable = err instanceof RadiusUnavailableError;
+    const code = typeof status === 'number' && status >= 400 && status < 500 ? status : unavailable ? 503 : 500;
+    if (unavailable) res.set('Retry-After', '60');
     // RADIUS errors name servers and what went wrong with them: that is for the operator's log, not for
     // visitors, who get a plain sentence.
     const radiusError = err instanceof RadiusError;

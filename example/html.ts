@@ -58,8 +58,8 @@ ${main}
 </html>`;
 }
 
-/** A message paragraph: `error` → role=alert, `ok` → role=status. */
-export function message(kind: 'error' | 'ok', text: string | undefined): string {
+/** A message paragraph: `error` and `warn` → role=alert, `ok` → role=status. */
+export function message(kind: 'error' | 'warn' | 'ok', text: string | undefined): string {
   if (!text) return '';
-  return `<p class="message ${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${escapeHtml(text)}</p>`;
+  return `<p class="message ${kind}" role="${kind === 'ok' ? 'status' : 'alert'}">${escapeHtml(text)}</p>`;
 }

@@ -7,7 +7,7 @@ import passport from 'passport';
 import { RadiusStrategy, type ChallengeClaims, type RadiusServerOptions } from '../lib';
 import type { AlertLog } from './alerts';
 import type { ServerMonitor } from './monitor';
-import { checkSettings, effectiveSecurity, organizationOfUser, providersForUser, toServerOptions, type Settings } from './settings';
+import { checkSettings, effectiveSecurity, organizationOfUser, providersForUser, selfImpact, toServerOptions, type Settings } from './settings';
 import type { SettingsStore } from './settings-store';
 
 /** The signed-in user kept in the session. */
@@ -36,6 +36,8 @@ export interface RadiusConsoleOptions {
   challengeClaims?: ChallengeClaims;
   /** User names that are administrators whatever their Class (compared case-insensitively). Default none. */
   admins?: readonly string[];
+  /** RADIUS accounting of console sessions (the strategy's `accounting`). Default false. */
+  accounting?: boolean;
 }
 
 /** Holds the settings and the strategy that applies them. */
@@ -51,6 +53,7 @@ export class RadiusConsole {
   private readonly monitor: ServerMonitor;
   private readonly challengeClaims: ChallengeClaims | undefined;
   private readonly admins: ReadonlySet<string>;
+  private readonly accounting: boolean;
 
   /** @throws TypeError when the settings are not valid. */
   constructor(options: RadiusConsoleOptions) {
@@ -60,6 +63,7 @@ export class RadiusConsole {
     this.maxChallengeRounds = options.maxChallengeRounds ?? 3;
     this.challengeClaims = options.challengeClaims;
     this.admins = new Set((options.admins ?? []).map((a) => a.toLowerCase()));
+    this.accounting = options.accounting ?? false;
     checkSettings(options.settings);
     this.current = structuredClone(options.settings);
     this.active = this.build(this.current.servers.map(toServerOptions));
@@ -90,13 +94,19 @@ export class RadiusConsole {
   /**
    * Changes the settings: `change` edits a copy; the result is checked (organizations, then every server
    * as the strategy checks them in `setServers`), applied, and saved. Nothing changes when a check fails,
-   * and the change is undone when it cannot be saved.
-   * @throws TypeError with a sentence for the admin when the new settings are not valid.
+   * and the change is undone when it cannot be saved. With `admin` (the signed-in administrator making
+   * the change), a change that would lock them out is refused and one that changes their own sign-in
+   * returns a warning (see {@link selfImpact}).
+   * @returns the warning for `admin`, if any.
+   * @throws TypeError with a sentence for the admin when the new settings are not valid or would lock them out.
    */
-  async update(change: (draft: Settings) => void): Promise<void> {
+  async update(change: (draft: Settings) => void, admin?: ExampleUser): Promise<string | undefined> {
     const previous = this.current;
     const draft = this.settings;
     change(draft);
+    checkSettings(draft);
+    const impact = admin ? selfImpact(previous, draft, admin) : {};
+    if (impact.lockout) throw new TypeError(impact.lockout);
     this.apply(draft);
     try {
       await this.store.save(draft);
@@ -104,6 +114,7 @@ export class RadiusConsole {
       this.apply(previous);
       throw err;
     }
+    return impact.warning;
   }
 
   /**
@@ -143,6 +154,7 @@ export class RadiusConsole {
         // user name the strategy will send: the providers of the user's organization, in order.
         selectServers: (_req, username) => providersForUser(this.current, username),
         applySessionTimeout: true,
+        accounting: this.accounting,
         ...(this.challengeClaims ? { challengeClaims: this.challengeClaims } : {}),
       },
       (username, profile, done) => done(null, this.userFor(username, profile.server, profile.class.map((c) => c.toString('utf8')))),

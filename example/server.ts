@@ -13,6 +13,8 @@
  * - CONSOLE_ADMINS: comma-separated user names that are administrators (besides users whose
  *   Access-Accept carries Class "admins").
  * - MONITOR_INTERVAL (seconds, default 30) between two reachability tests of every server; 0 turns it off.
+ * - CONSOLE_ACCOUNTING=1: RADIUS accounting (RFC 2866) of console sessions, Start at sign-in and Stop at
+ *   sign-out, to each server's accounting address (default: its host, port 1813).
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
@@ -22,7 +24,7 @@ import { createApp } from './app';
 import { redisChallengeClaims } from './challenge-claims';
 import { DEMO_USERS, refreshDemoServers, startDemo, type Demo } from './demo';
 import { createSessionStore } from './session-store';
-import { fromServerOptions, initialSettings, SYSTEM_ID, type ServerSetting, type Settings } from './settings';
+import { checkSettings, fromServerOptions, initialSettings, SYSTEM_ID, type ServerSetting, type Settings } from './settings';
 import { createSettingsStore } from './settings-store';
 
 /**
@@ -51,6 +53,14 @@ async function startingSettings(saved: Settings | undefined): Promise<{ settings
   return { settings: saved ? refreshDemoServers(saved, demo) : demo.settings, demo };
 }
 
+/** CONSOLE_ACCOUNTING: `1`/`true`/`on` or `0`/`false`/`off`/unset. @throws TypeError for anything else. */
+function accountingFrom(value: string | undefined): boolean {
+  const text = (value ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'off', 'no'].includes(text)) return false;
+  if (['1', 'true', 'on', 'yes'].includes(text)) return true;
+  throw new TypeError(`CONSOLE_ACCOUNTING must be 1 (on) or 0 (off), not ${JSON.stringify(value)}`);
+}
+
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL || undefined;
   if (redisUrl && !process.env.SESSION_SECRET) {
@@ -59,12 +69,21 @@ async function main(): Promise<void> {
   const log = (line: string): void => console.log(`${new Date().toISOString()} ${line}`);
   const settingsStore = await createSettingsStore({ redisUrl, file: process.env.SETTINGS_FILE ?? '.data/console-settings.json' });
   const { settings, demo } = await startingSettings(await settingsStore.load());
+  try {
+    checkSettings(settings);
+  } catch (err) {
+    await demo?.close();
+    await settingsStore.close();
+    const from = process.env.RADIUS_SERVERS || process.env.RADIUS_ADDRESS ? `${settingsStore.where} and the RADIUS_* variables` : settingsStore.where;
+    throw new TypeError(`The settings in ${from} cannot be used: ${(err as Error).message} Correct that entry and start again.`, { cause: err });
+  }
   await settingsStore.save(settings);
   const store = createSessionStore(redisUrl, { log });
   const throttleRedis = redisUrl ? createClient({ url: redisUrl }) : undefined;
   throttleRedis?.on('error', () => undefined);
   await throttleRedis?.connect();
   const interval = Number(process.env.MONITOR_INTERVAL ?? 30);
+  const accounting = accountingFrom(process.env.CONSOLE_ACCOUNTING);
   const built = createApp({
     settings,
     settingsStore,
@@ -75,6 +94,7 @@ async function main(): Promise<void> {
     ...(throttleRedis ? { throttle: { redis: throttleRedis } } : {}),
     monitorIntervalMs: Number.isFinite(interval) && interval > 0 ? interval * 1000 : 0,
     admins: (process.env.CONSOLE_ADMINS ?? '').split(',').map((a) => a.trim()).filter((a) => a !== ''),
+    accounting,
   });
   const port = Number(process.env.PORT ?? 3000);
   const host = process.env.HOST ?? '127.0.0.1';
@@ -85,6 +105,7 @@ async function main(): Promise<void> {
     console.log(`Settings: ${settingsStore.where}`);
     console.log(store ? 'Sessions: Redis (REDIS_URL), shared by every instance' : 'Sessions: in memory (this process only; set REDIS_URL to share them)');
     console.log(`RADIUS servers: ${settings.servers.map((s) => `${s.name} (${s.address})`).join(', ')}`);
+    if (accounting) console.log(`Accounting (CONSOLE_ACCOUNTING): Start at sign-in, Stop at sign-out, to ${settings.servers.map((s) => `${s.name} (${s.accountingAddress ?? 'port 1813'})`).join(', ')}`);
     if (demo) {
       const { alice, bob, carol, dave } = DEMO_USERS;
       console.log('Embedded RADIUS test servers (demo only, not for production): system and acme-2fa.');

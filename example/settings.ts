@@ -20,6 +20,13 @@ export interface ServerSetting {
   timeoutSeconds: number;
   /** CHAP (the password is not sent) or PAP (the password is sent hidden with the shared secret). */
   protocol: 'pap' | 'chap';
+  /**
+   * Let an empty response answer this server's Access-Challenge (FortiAuthenticator: empty → push;
+   * privacyIDEA: poll a push token): the challenge page then lets the code field be left empty. Default false.
+   */
+  allowEmptyResponse?: boolean;
+  /** Where Accounting-Requests go (`hostname:port`), when the console keeps accounting. Default: the address's host, port 1813. */
+  accountingAddress?: string;
   /** Set for the embedded demo servers: their address and secret are renewed at each start. */
   demo?: boolean;
 }
@@ -62,6 +69,40 @@ export interface Settings {
 /** The id of the system-wide organization, the root of the tree. */
 export const SYSTEM_ID = 'system';
 
+/**
+ * Characters a name shown in the console and written to its log must not hold: control characters (C0,
+ * DEL, C1: a line feed would forge a log line), line and paragraph separators, and the bidirectional
+ * formatting characters (U+061C, U+200E/U+200F, U+202A–U+202E, U+2066–U+2069: an override shows a log
+ * line reversed, "Trojan Source", CVE-2021-42574).
+ */
+const UNSAFE_IN_NAMES = /[\p{Cc}\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+
+/** `U+202E` for each unsafe character of `text` (for messages: the character itself must not be echoed). */
+function unsafeCharacters(text: string): string[] {
+  const found = new Set<string>();
+  for (const ch of text) if (UNSAFE_IN_NAMES.test(ch)) found.add(`U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  return [...found];
+}
+
+/** `text` with every unsafe character written as `<U+XXXX>`: safe to show and to log. */
+export function visibleName(text: string): string {
+  let out = '';
+  for (const ch of text) out += UNSAFE_IN_NAMES.test(ch) ? `<U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}>` : ch;
+  return out;
+}
+
+/**
+ * Checks a name (server, organization, domain, listed user) the console shows and logs.
+ * @param what - how the message names the field, e.g. `'The server name'`.
+ * @throws TypeError saying which characters are refused (by code point, never the character itself).
+ */
+export function checkName(text: string, what: string): void {
+  const bad = unsafeCharacters(text);
+  if (bad.length > 0) {
+    throw new TypeError(`${what} must not contain control characters, line breaks or bidirectional-text controls (found ${bad.join(', ')}).`);
+  }
+}
+
 /** What applies to an organization after inheritance. */
 export interface EffectiveSecurity {
   method: AuthenticationMethod;
@@ -72,7 +113,16 @@ export interface EffectiveSecurity {
 
 /** The strategy's options for one server setting. */
 export function toServerOptions(s: ServerSetting): RadiusServerOptions {
-  return { name: s.name, address: s.address, secret: s.secret, protocol: s.protocol, timeout: Math.round(s.timeoutSeconds * 1000), attributes: s.attributes };
+  return {
+    name: s.name,
+    address: s.address,
+    secret: s.secret,
+    protocol: s.protocol,
+    timeout: Math.round(s.timeoutSeconds * 1000),
+    attributes: s.attributes,
+    ...(s.allowEmptyResponse ? { allowEmptyResponse: true } : {}),
+    ...(s.accountingAddress ? { accountingAddress: s.accountingAddress } : {}),
+  };
 }
 
 /** A server setting from strategy options (for the first start from RADIUS_* variables or the demo). */
@@ -85,6 +135,8 @@ export function fromServerOptions(s: RadiusServerOptions, demo = false): ServerS
     attributes: attributes.map(([name, value]) => [name, Buffer.isBuffer(value) ? value.toString('utf8') : String(value)]),
     timeoutSeconds: (s.timeout ?? 5000) / 1000,
     protocol: s.protocol ?? 'pap',
+    ...(s.allowEmptyResponse ? { allowEmptyResponse: true } : {}),
+    ...(s.accountingAddress ? { accountingAddress: s.accountingAddress } : {}),
     ...(demo ? { demo: true } : {}),
   };
 }
@@ -166,6 +218,14 @@ export function initialSettings(servers: ServerSetting[], organizations: Organiz
  * parents that exist without cycles, providers that exist. Throws TypeError with a sentence for the admin.
  */
 export function checkSettings(settings: Settings): void {
+  // Names come from forms, RADIUS_SERVERS, the settings file or Redis: each is checked where it is named.
+  settings.servers.forEach((s, i) => checkName(s.name, `Server ${i + 1} ("${visibleName(s.name)}"): its name`));
+  settings.organizations.forEach((o, i) => {
+    const label = `Organization ${i + 1} ("${visibleName(o.name)}")`;
+    checkName(o.name, `${label}: its name`);
+    if (o.domain !== undefined) checkName(o.domain, `${label}: its domain`);
+    for (const u of o.users ?? []) checkName(u, `${label}: the user "${visibleName(u)}"`);
+  });
   const names = new Set<string>();
   for (const s of settings.servers) {
     if (names.has(s.name)) throw new TypeError(`There is already a server named "${s.name}".`);
@@ -198,4 +258,47 @@ export function checkSettings(settings: Settings): void {
       current = findOrganization(settings, current.parent);
     }
   }
+}
+
+/** What a change of settings does to the sign-in of the administrator making it (see {@link selfImpact}). */
+export interface SelfImpact {
+  /** Why the change is refused: it would leave the admin's own organization without any server. */
+  lockout?: string;
+  /** What changed in the admin's own sign-in: shown on the next page, the change is made. */
+  warning?: string;
+}
+
+/**
+ * The guard against an administrator locking themselves out: a change after which the admin's own
+ * organization (as their user name falls now) has no server — method None, no provider chosen or
+ * inherited — is refused, unless it had none before either. A change that keeps servers but changes them
+ * (another organization, other providers or order, a provider's address, secret, protocol or attributes)
+ * is made with a warning: whether the new server accepts the admin, and sends Class "admins", only a
+ * sign-in can tell.
+ */
+export function selfImpact(before: Settings, after: Settings, admin: { username: string; server: string }): SelfImpact {
+  const orgBefore = organizationOfUser(before, admin.username);
+  const orgAfter = organizationOfUser(after, admin.username);
+  const was = effectiveSecurity(before, orgBefore).providers;
+  const now = effectiveSecurity(after, orgAfter).providers;
+  if (now.length === 0 && was.length > 0) {
+    return {
+      lockout:
+        `This change would leave your own organization (${orgAfter.name}) without a RADIUS server: you could not sign in again. ` +
+        'Choose a provider for it, or make this change signed in as an administrator of another organization.',
+    };
+  }
+  const server = (settings: Settings, name: string): string => JSON.stringify(settings.servers.find((s) => s.name === name) ?? null);
+  const changed = now.filter((name) => was.includes(name) && server(before, name) !== server(after, name));
+  const parts: string[] = [];
+  if (orgAfter.id !== orgBefore.id) parts.push(`you now belong to ${orgAfter.name}`);
+  if (now.join('\n') !== was.join('\n')) parts.push(`your organization now signs in with ${now.join(', ') || 'no server'} (was ${was.join(', ') || 'none'})`);
+  if (changed.length > 0) parts.push(`${changed.join(', ')}, which you sign in with, changed`);
+  if (parts.length === 0) return {};
+  const accepted = now.includes(admin.server) ? '' : ` You were signed in by ${admin.server}.`;
+  return {
+    warning:
+      `Your own sign-in changed: ${parts.join('; ')}.${accepted} Before you sign out, sign in from a private window ` +
+      'to check that you are still accepted as an administrator (Class "admins").',
+  };
 }

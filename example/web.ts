@@ -8,7 +8,7 @@ import type { ExampleUser } from './radius';
 
 /** A message shown once on the next page. */
 export interface Flash {
-  kind: 'error' | 'ok';
+  kind: 'error' | 'warn' | 'ok';
   text: string;
 }
 
@@ -55,4 +55,9 @@ export function requireAdmin(req: Request, res: Response, next: NextFunction): v
     .status(403)
     .type('html')
     .send(page({ title: 'Administrators only', user }, '<p class="message error" role="alert">This page is for administrators only.</p>'));
+}
+
+/** "Saved X." followed by the warning about the admin's own sign-in, if any. */
+export function withWarning(text: string, warning: string | undefined): string {
+  return warning ? `${text} ${warning}` : text;
 }

@@ -48,6 +48,12 @@ export interface ChallengeInfo {
   expiresAt: number;
   /** Which Access-Challenge this is in the sign-in: 1 for the first, 2 for the next, and so on. */
   round: number;
+  /**
+   * Name of the server that issued the challenge (the response goes only there). With
+   * `strategy.client.allowsEmptyResponse(server)` a page can tell whether an empty response may be sent
+   * (a push, `allowEmptyResponse`).
+   */
+  server: string;
 }
 
 /** Minimal view of `req.session` (express-session or any compatible middleware). */
@@ -292,10 +298,10 @@ export function readPending(session: SessionLike | undefined, key: string): Pend
  *
  * @param req - the HTTP request (needs `req.session`, e.g. from express-session).
  * @param sessionKey - the strategy's `sessionKey` option. Default `'radius'`.
- * @returns `{ prompt, echo, username, expiresAt, round }`; never the State.
+ * @returns `{ prompt, echo, username, expiresAt, round, server }`; never the State.
  */
 export function getChallenge(req: { session?: unknown }, sessionKey = 'radius'): ChallengeInfo | undefined {
   const pending = readPending(sessionOf(req), sessionKey);
   if (!pending || pending.expiresAt <= Date.now()) return undefined;
-  return { prompt: pending.prompt, echo: pending.echo, username: pending.username, expiresAt: pending.expiresAt, round: pending.round };
+  return { prompt: pending.prompt, echo: pending.echo, username: pending.username, expiresAt: pending.expiresAt, round: pending.round, server: pending.server };
 }

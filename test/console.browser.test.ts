@@ -40,7 +40,7 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
       let adminPage: Page;
 
       before(async function () {
-        [fr, demo] = await Promise.all([startFreeRadius({ statusServer: true }), startDemo()]);
+        [fr, demo] = await Promise.all([startFreeRadius({ statusServer: true, secret: 'console-browser-secret-16' }), startDemo()]);
         built = createApp({ settings: demo.settings, settingsStore: new MemorySettingsStore(), sessionSecret: 'console browser test' });
         http = createServer(built.app);
         await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));

@@ -181,7 +181,7 @@ describe('The example console with its demo servers', function () {
       });
       try {
         const res = await request(other.app).post('/login').type('form').send({ username: 'alice', password: 'pw' });
-        assert.equal(res.status, 500);
+        assert.equal(res.status, 503);
         assert.match(res.text, /The sign-in service is not answering/);
         assert.doesNotMatch(res.text, /secret-internal-name|unreachable|127\.0\.0\.1/);
         assert.ok(lines.some((l) => l.includes('secret-internal-name') && l.includes('unreachable')), lines.join('\n'));
@@ -295,10 +295,10 @@ describe('The example console with its demo servers', function () {
       // The stored secret is used when editing a server and the secret field is left blank.
       const kept = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ original: 'system', name: 'system', address: server.address, attributes: 'NAS-Identifier = t', timeout: '2' });
       assert.equal(kept.body.state, 'reachable');
-      const wrong = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ name: 'x', address: server.address, secret: 'not-the-secret', attributes: 'NAS-Identifier = t', timeout: '1' });
+      const wrong = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ name: 'x', address: server.address, secret: 'not-the-secret-at-all', attributes: 'NAS-Identifier = t', timeout: '1' });
       assert.equal(wrong.body.state, 'failed');
       assert.match(wrong.body.text, /^Failed: /);
-      const bad = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ name: 'x', address: 'not an address', secret: 's', attributes: 'NAS-Identifier = t' });
+      const bad = await admin.post('/settings/radius/test').set('Accept', 'application/json').type('form').send({ name: 'x', address: 'not an address', secret: 'long-enough-secret-x', attributes: 'NAS-Identifier = t' });
       assert.equal(bad.body.state, 'failed');
       assert.match(bad.body.text, /address must be host\[:port\]/);
       assert.equal((await admin.get('/settings/radius/test')).status, 404, 'the test never runs on GET');
@@ -416,10 +416,10 @@ describe('The example console with its demo servers', function () {
     try {
       demo.system.setFaults({ badResponseAuthenticator: true });
       const forged = await request(built.app).post('/login').type('form').send({ username: bob.username, password: bob.password });
-      assert.equal(forged.status, 500, 'a reply that failed verification signed in');
+      assert.equal(forged.status, 503, 'a reply that failed verification signed in');
       demo.system.setFaults({ noMessageAuthenticator: true });
       const unsigned = await request(built.app).post('/login').type('form').send({ username: bob.username, password: bob.password });
-      assert.equal(unsigned.status, 500, 'a reply without Message-Authenticator signed in');
+      assert.equal(unsigned.status, 503, 'a reply without Message-Authenticator signed in');
     } finally {
       demo.system.setFaults({});
     }

@@ -8,8 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { escapeHtml, message, page } from '../html';
 import type { RadiusConsole } from '../radius';
-import { effectiveSecurity, findOrganization, organizationTree, SYSTEM_ID, type OrganizationSetting, type Settings } from '../settings';
-import { currentUser, field, requireAdmin, setFlash, takeFlash } from '../web';
+import { checkName, effectiveSecurity, findOrganization, organizationTree, SYSTEM_ID, type OrganizationSetting, type Settings } from '../settings';
+import { currentUser, field, requireAdmin, setFlash, takeFlash, withWarning } from '../web';
 
 /** "RADIUS: a, b (inherited from X)" or "Sign-in off". */
 function effectiveText(settings: Settings, org: OrganizationSetting): string {
@@ -120,16 +120,19 @@ export function organizationRoutes(radius: RadiusConsole): Router {
     const name = field(req, 'name').trim();
     const domain = field(req, 'domain').trim().toLowerCase();
     const id = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'org'}-${randomBytes(3).toString('hex')}`;
+    let warning: string | undefined;
     try {
       if (name === '') throw new TypeError('Enter a name for the organization.');
-      await radius.update((draft) => {
+      checkName(name, 'The organization name');
+      checkName(domain, 'The user name domain');
+      warning = await radius.update((draft) => {
         draft.organizations.push({ id, name, parent: field(req, 'parent') || SYSTEM_ID, ...(domain ? { domain } : {}), inherit: true, method: 'radius', providers: [] });
-      });
+      }, currentUser(req));
     } catch (err) {
       if (!(err instanceof TypeError)) return next(err);
       return list(req, res, err.message, 400);
     }
-    setFlash(req, 'ok', `Added ${name}. It inherits its parent's security settings.`);
+    setFlash(req, warning ? 'warn' : 'ok', withWarning(`Added ${name}. It inherits its parent's security settings.`, warning));
     res.redirect(303, `/organizations/${encodeURIComponent(id)}`);
   });
 
@@ -143,26 +146,30 @@ export function organizationRoutes(radius: RadiusConsole): Router {
 
   router.post('/organizations/:id', async (req, res, next) => {
     const id = req.params.id;
+    let warning: string | undefined;
     try {
-      await radius.update((draft) => {
+      warning = await radius.update((draft) => {
         const org = findOrganization(draft, id);
         if (!org) throw new TypeError('This organization no longer exists.');
         const name = field(req, 'name').trim();
         if (name === '') throw new TypeError('Enter a name for the organization.');
+        checkName(name, 'The organization name');
         org.name = name;
         org.method = field(req, 'method') === 'none' ? 'none' : 'radius';
         org.providers = chosenProviders(req);
         if (id !== SYSTEM_ID) {
           const domain = field(req, 'domain').trim().toLowerCase();
+          checkName(domain, 'The user name domain');
           if (domain) org.domain = domain;
           else delete org.domain;
           const users = field(req, 'users').split(/\r?\n/).map((u) => u.trim()).filter((u) => u !== '');
+          for (const u of users) checkName(u, 'A user name');
           if (users.length > 0) org.users = users;
           else delete org.users;
           org.inherit = field(req, 'inherit') === '1';
           org.parent = field(req, 'parent') || org.parent;
         }
-      });
+      }, currentUser(req));
     } catch (err) {
       if (!(err instanceof TypeError)) return next(err);
       const settings = radius.settings;
@@ -170,23 +177,24 @@ export function organizationRoutes(radius: RadiusConsole): Router {
       if (!org) return list(req, res, err.message, 400);
       return void res.status(400).type('html').send(page({ title: `${org.name}: security`, user: currentUser(req), active: '/organizations' }, organizationForm(settings, org, err.message)));
     }
-    setFlash(req, 'ok', `Saved ${field(req, 'name').trim()}.`);
+    setFlash(req, warning ? 'warn' : 'ok', withWarning(`Saved ${field(req, 'name').trim()}.`, warning));
     res.redirect(303, '/organizations');
   });
 
   router.post('/organizations/:id/delete', async (req, res, next) => {
     const id = req.params.id;
+    let warning: string | undefined;
     try {
-      await radius.update((draft) => {
+      warning = await radius.update((draft) => {
         if (id === SYSTEM_ID) throw new TypeError('The system-wide organization cannot be deleted.');
         if (draft.organizations.some((o) => o.parent === id)) throw new TypeError('Delete or move its child organizations first.');
         draft.organizations = draft.organizations.filter((o) => o.id !== id);
-      });
+      }, currentUser(req));
     } catch (err) {
       if (!(err instanceof TypeError)) return next(err);
       return list(req, res, err.message, 400);
     }
-    setFlash(req, 'ok', 'Deleted.');
+    setFlash(req, warning ? 'warn' : 'ok', withWarning('Deleted.', warning));
     res.redirect(303, '/organizations');
   });
 

@@ -9,11 +9,16 @@ import { probe } from '../../lib';
 import { escapeHtml, message, page } from '../html';
 import { describeProbe, type ServerMonitor } from '../monitor';
 import type { RadiusConsole } from '../radius';
-import { organizationsUsing, toServerOptions, type ServerSetting } from '../settings';
-import { currentUser, field, requireAdmin, setFlash, takeFlash } from '../web';
+import { checkName, organizationsUsing, toServerOptions, type ServerSetting } from '../settings';
+import { currentUser, field, requireAdmin, setFlash, takeFlash, withWarning } from '../web';
 
 /** Longest the "Test" of the form may take, in ms (the server's own timeout when shorter). */
 const TEST_TIMEOUT_MS = 5000;
+/**
+ * Shortest shared secret the form accepts, in octets: RFC 2865 §3 says it SHOULD be at least 16, and an
+ * offline dictionary attack needs only one Access-Request and its reply. (The library itself only warns.)
+ */
+export const MIN_SECRET_OCTETS = 16;
 const DEFAULT_ATTRIBUTES: Array<[string, string]> = [['NAS-Identifier', 'radius-console']];
 
 /** "Name = value" lines → pairs. @throws TypeError naming the line. */
@@ -32,14 +37,33 @@ function parseAttributes(text: string): Array<[string, string]> {
 function fromForm(req: Request, existing: ServerSetting | undefined): ServerSetting {
   const name = field(req, 'name').trim();
   if (name === '') throw new TypeError('Enter a server name.');
+  checkName(name, 'The server name');
   const address = field(req, 'address').trim();
   if (address === '') throw new TypeError('Enter the address as hostname:port.');
-  const secret = field(req, 'secret') || existing?.secret || '';
+  const typed = field(req, 'secret');
+  // A secret typed here must be long enough; one kept from before (RADIUS_* variables, an older save) was
+  // accepted where it came from, and the library's 'short-secret' warning puts it in the alerts.
+  if (typed !== '' && Buffer.byteLength(typed, 'utf8') < MIN_SECRET_OCTETS) {
+    throw new TypeError(
+      `The shared secret must be at least ${MIN_SECRET_OCTETS} bytes long (RFC 2865 §3): a short one can be guessed offline from one captured reply. Set a longer secret on the RADIUS server too.`,
+    );
+  }
+  const secret = typed || existing?.secret || '';
   if (secret === '') throw new TypeError('Enter the shared secret.');
   const timeoutSeconds = Number(field(req, 'timeout') || '5');
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > 600) throw new TypeError('Timeout seconds must be from 1 to 600.');
   const protocol = field(req, 'protocol') === 'chap' ? 'chap' : 'pap';
-  return { name, address, secret, attributes: parseAttributes(field(req, 'attributes')), timeoutSeconds, protocol };
+  const accountingAddress = field(req, 'accountingAddress').trim();
+  return {
+    name,
+    address,
+    secret,
+    attributes: parseAttributes(field(req, 'attributes')),
+    timeoutSeconds,
+    protocol,
+    ...(field(req, 'allowEmptyResponse') === '1' ? { allowEmptyResponse: true } : {}),
+    ...(accountingAddress ? { accountingAddress } : {}),
+  };
 }
 
 /** The strategy's messages name the list position; the admin knows the server by name. */
@@ -72,8 +96,8 @@ ${s.original === undefined ? '' : `<input type="hidden" name="original" value="$
 <span id="address-test" class="test-result ${escapeHtml(s.test?.state ?? '')}" role="status" aria-live="polite">${escapeHtml(s.test?.text ?? '')}</span></div>
 <p class="hint" id="address-hint">hostname:port (port 1812 when left out). Tested as you type, with the secret and attributes below.</p>
 <label for="secret">Shared secret</label>
-<input id="secret" name="secret" type="password" autocomplete="new-password" ${s.original === undefined ? 'required' : 'placeholder="Unchanged — type a new one to replace it"'}>
-<p class="hint">Write-only: the secret is never shown again or written to the log.</p>
+<input id="secret" name="secret" type="password" autocomplete="new-password" minlength="${MIN_SECRET_OCTETS}" aria-describedby="secret-hint" ${s.original === undefined ? 'required' : 'placeholder="Unchanged — type a new one to replace it"'}>
+<p class="hint" id="secret-hint">At least ${MIN_SECRET_OCTETS} characters (RFC 2865 §3). Write-only: the secret is never shown again or written to the log.</p>
 <label for="attributes">Attributes</label>
 <textarea id="attributes" name="attributes" spellcheck="false">${escapeHtml(attributes)}</textarea>
 <p class="hint">Sent with each access request, one "Name = value" per line. NAS-Identifier or NAS-IP-Address is required.</p>
@@ -83,6 +107,10 @@ ${s.original === undefined ? '' : `<input type="hidden" name="original" value="$
 <label class="choice"><input type="radio" name="protocol" value="chap"${protocol === 'chap' ? ' checked' : ''}> CHAP — the password itself is not sent</label>
 <label class="choice"><input type="radio" name="protocol" value="pap"${protocol === 'pap' ? ' checked' : ''}> PAP — the password is sent hidden with the shared secret</label>
 </fieldset>
+<label class="choice"><input type="checkbox" id="allow-empty" name="allowEmptyResponse" value="1"${v.allowEmptyResponse ? ' checked' : ''}> Allow an empty code (push: FortiAuthenticator, privacyIDEA)</label>
+<label for="accounting-address">Accounting to (hostname:port)</label>
+<input id="accounting-address" name="accountingAddress" placeholder="same host, port 1813" value="${escapeHtml(v.accountingAddress ?? '')}" autocomplete="off">
+<p class="hint">Where sign-in and sign-out are recorded (RFC 2866), when the console keeps accounting.</p>
 <div class="actions"><button type="submit">Save</button><a class="button secondary" href="/settings/radius">Cancel</a></div>
 </form>`;
 }
@@ -100,7 +128,7 @@ export function serverRoutes(radius: RadiusConsole, monitor: ServerMonitor): Rou
 
   router.get('/settings/radius', (req, res) => {
     const flash = takeFlash(req);
-    const status = new Map(radius.strategy.client.servers().map((s) => [s.name, s]));
+    const status = new Map(radius.strategy.client.serverStatus().map((s) => [s.name, s]));
     const rows = radius.settings.servers
       .map((s) => {
         const live = status.get(s.name);
@@ -151,18 +179,19 @@ export function serverRoutes(radius: RadiusConsole, monitor: ServerMonitor): Rou
 
   router.post('/settings/radius', async (req, res, next) => {
     let server: ServerSetting;
+    let warning: string | undefined;
     try {
       server = fromForm(req, undefined);
-      await radius.update((draft) => {
+      warning = await radius.update((draft) => {
         if (draft.servers.some((s) => s.name === server.name)) throw new TypeError(`There is already a server named "${server.name}".`);
         draft.servers.push(server);
-      });
+      }, currentUser(req));
     } catch (err) {
       if (!(err instanceof TypeError)) return next(err);
       return render(req, res, 'Add a RADIUS server', { values: safeValues(req), error: forAdmin(err, field(req, 'name')) }, 400);
     }
     void monitor.checkNow();
-    setFlash(req, 'ok', `Saved ${server.name}.`);
+    setFlash(req, warning ? 'warn' : 'ok', withWarning(`Saved ${server.name}.`, warning));
     res.redirect(303, '/settings/radius');
   });
 
@@ -177,42 +206,44 @@ export function serverRoutes(radius: RadiusConsole, monitor: ServerMonitor): Rou
   router.post('/settings/radius/edit/:name', async (req, res, next) => {
     const original = req.params.name;
     let server: ServerSetting;
+    let warning: string | undefined;
     try {
       const old = existing(original);
       if (!old) throw new TypeError(`There is no server named "${original}" any more.`);
       server = fromForm(req, old);
-      await radius.update((draft) => {
+      warning = await radius.update((draft) => {
         const i = draft.servers.findIndex((s) => s.name === original);
         if (i < 0) throw new TypeError(`There is no server named "${original}" any more.`);
         if (server.name !== original && draft.servers.some((s) => s.name === server.name)) throw new TypeError(`There is already a server named "${server.name}".`);
         draft.servers[i] = server;
         // A renamed server stays chosen by the organizations that chose it.
         for (const org of draft.organizations) org.providers = org.providers.map((p) => (p === original ? server.name : p));
-      });
+      }, currentUser(req));
     } catch (err) {
       if (!(err instanceof TypeError)) return next(err);
       return render(req, res, `Edit ${original}`, { values: safeValues(req), original, error: forAdmin(err, field(req, 'name')) }, 400);
     }
     void monitor.checkNow();
-    setFlash(req, 'ok', `Saved ${server.name}.`);
+    setFlash(req, warning ? 'warn' : 'ok', withWarning(`Saved ${server.name}.`, warning));
     res.redirect(303, '/settings/radius');
   });
 
   router.post('/settings/radius/delete/:name', async (req, res, next) => {
     const name = req.params.name;
+    let warning: string | undefined;
     try {
-      await radius.update((draft) => {
+      warning = await radius.update((draft) => {
         const users = organizationsUsing(draft, name);
         if (users.length > 0) throw new TypeError(`${name} is chosen by ${users.join(', ')}: choose other providers there first.`);
         if (draft.servers.length === 1) throw new TypeError('The last server cannot be deleted: administrators sign in through RADIUS too.');
         draft.servers = draft.servers.filter((s) => s.name !== name);
-      });
+      }, currentUser(req));
     } catch (err) {
       if (!(err instanceof TypeError)) return next(err);
       setFlash(req, 'error', err.message);
       return res.redirect(303, '/settings/radius');
     }
-    setFlash(req, 'ok', `Deleted ${name}.`);
+    setFlash(req, warning ? 'warn' : 'ok', withWarning(`Deleted ${name}.`, warning));
     res.redirect(303, '/settings/radius');
   });
 
@@ -234,5 +265,7 @@ function safeValues(req: Request): Partial<ServerSetting> {
     ...(attributes ? { attributes } : {}),
     ...(Number.isFinite(timeout) && timeout > 0 ? { timeoutSeconds: timeout } : {}),
     protocol: field(req, 'protocol') === 'chap' ? 'chap' : 'pap',
+    ...(field(req, 'allowEmptyResponse') === '1' ? { allowEmptyResponse: true } : {}),
+    accountingAddress: field(req, 'accountingAddress'),
   };
 }

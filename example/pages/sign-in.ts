@@ -8,13 +8,15 @@ import { getChallenge } from '../../lib';
 import { escapeHtml, message, page } from '../html';
 import type { ExampleUser, RadiusConsole } from '../radius';
 import type { SignInThrottle } from '../throttle';
-import { currentUser, field, setFlash, takeFlash } from '../web';
+import { currentUser, field, setFlash, takeFlash, type Flash } from '../web';
 
 /** What the strategy says, in words for the person signing in (a RADIUS Reply-Message is shown as sent). */
 function forPeople(text: string | undefined, status: number | undefined, step: 'password' | 'code'): string {
   switch (text) {
     case 'Missing credentials':
       return step === 'code' ? 'Enter the code.' : 'Enter your user name and password.';
+    case 'Code is too long':
+      return 'That code is too long. Enter the code you received.';
     case 'Invalid username or password':
       return 'The user name or password is not right.';
     case 'Invalid code':
@@ -31,7 +33,7 @@ function forPeople(text: string | undefined, status: number | undefined, step: '
   }
 }
 
-function loginPage(flash: { kind: 'error' | 'ok'; text: string } | undefined, username = ''): string {
+function loginPage(flash: Flash | undefined, username = ''): string {
   return page(
     { title: 'Sign in', card: true },
     `${message(flash?.kind ?? 'error', flash?.text)}
@@ -77,7 +79,8 @@ export function signInRoutes(radius: RadiusConsole, throttle: SignInThrottle): R
       if (!user) {
         void throttle.failed(username, ip).catch(() => undefined);
         setFlash(req, 'error', forPeople(info?.message, status, kind));
-        return res.redirect(303, '/login');
+        // A code refused before it was sent (empty, too long) leaves the challenge pending: ask again.
+        return res.redirect(303, kind === 'code' && getChallenge(req) ? '/login/challenge' : '/login');
       }
       req.logIn(user, (loginErr) => {
         if (loginErr) return next(loginErr);
@@ -97,16 +100,21 @@ export function signInRoutes(radius: RadiusConsole, throttle: SignInThrottle): R
       return res.redirect(303, '/login');
     }
     const attempt = challenge.round > 1 ? `<p class="hint">Step ${challenge.round} of at most ${radius.maxChallengeRounds}.</p>` : '';
+    const flash = takeFlash(req);
+    // Only a server configured with allowEmptyResponse takes an empty response (a push, a poll); for the
+    // others the strategy refuses one with 400, so the browser need not send it.
+    const emptyAllowed = radius.strategy.client.allowsEmptyResponse(challenge.server);
     res.type('html').send(
       page(
         { title: 'Two-step verification', card: true },
-        `<p class="muted">Signing in as <strong id="challenge-user">${escapeHtml(challenge.username)}</strong></p>
+        `${message(flash?.kind ?? 'error', flash?.text)}
+<p class="muted">Signing in as <strong id="challenge-user">${escapeHtml(challenge.username)}</strong></p>
 <p id="prompt">${escapeHtml(challenge.prompt || 'Enter the code sent via SMS, email, token or app.')}</p>
 ${attempt}
 <form method="post" action="/login/challenge">
 <label for="code">Code</label>
-<input id="code" name="code" type="${challenge.echo ? 'text' : 'password'}" autocomplete="one-time-code" inputmode="numeric" required autofocus>
-<button type="submit">Verify</button>
+<input id="code" name="code" type="${challenge.echo ? 'text' : 'password'}" autocomplete="one-time-code" inputmode="numeric"${emptyAllowed ? ' aria-describedby="empty-hint"' : ' required'} autofocus>
+${emptyAllowed ? '<p class="hint" id="empty-hint">Or leave it empty and press Verify to approve the sign-in on your phone.</p>\n' : ''}<button type="submit">Verify</button>
 </form>
 <p class="hint"><a href="/login">Start again</a></p>`,
       ),
@@ -116,7 +124,12 @@ ${attempt}
   router.post('/login/challenge', step('code'));
 
   router.post('/logout', (req, res, next) => {
-    req.logout((err) => (err ? next(err) : res.redirect(303, '/login')));
+    // The accounting Stop (RFC 2866, when accounting is on) reads the session: before req.logout() ends it.
+    // endSession sends it without waiting for the reply; a failure is an alert, not a failed sign-out.
+    radius.strategy.endSession(req).then(
+      () => req.logout((err) => (err ? next(err) : res.redirect(303, '/login'))),
+      next,
+    );
   });
 
   return router;

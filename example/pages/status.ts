@@ -33,7 +33,7 @@ export function statusRoutes(radius: RadiusConsole): Router {
   router.use('/status', requireAdmin);
 
   const render = (req: Request, res: Response, tests?: Tested[]): void => {
-    const servers = radius.strategy.client.servers();
+    const servers = radius.strategy.client.serverStatus();
     const head = `<tr><th>Server</th><th>State</th><th>Last round trip</th><th>Requests / accepts / rejects / challenges / no reply</th><th>Last error</th>${tests ? '<th>Test</th>' : ''}</tr>`;
     res.type('html').send(
       page(
