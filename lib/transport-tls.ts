@@ -3,7 +3,7 @@
  * draft-ietf-radext-radiusdtls-bis, with the same interface as the UDP transport's `Destination`
  * (`exchange`, `close`, `inFlight`), so the client, probe and accounting use either.
  *
- * Rules, as built and tested (test/transport-tls.unit.test.ts, test/radsec.freeradius.test.ts):
+ * Rules, as built and tested (test/transport-tls.tls.test.ts, test/radsec.freeradius.test.ts):
  *
  * - **Connections.** One long-lived TLS connection (TLS 1.2 at least, ALPN `radius/1.0` offered, the
  *   server certificate checked against the CA and the configured name, a client certificate or TLS-PSK)

@@ -5,7 +5,7 @@
  * holds the sockets to one address (`Destination`); lib/channel.ts one socket and its reception path;
  * lib/exchange.ts the request, result and error types.
  *
- * Rules, as built and tested (test/transport.test.ts):
+ * Rules, as built and tested (test/transport.udp.test.ts):
  *
  * - **Sockets.** Each socket is `connect()`ed to the server's address and port, so the kernel delivers
  *   only datagrams from there, and an ICMP port unreachable surfaces as `ECONNREFUSED` at once. A socket
