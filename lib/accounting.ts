@@ -3,7 +3,7 @@
  * over the same UDP transport as sign-in, and verifies each Accounting-Response. It never sees an HTTP
  * request (lib/session-accounting.ts maps web sessions onto it) and never decides a sign-in.
  *
- * Rules, as built and tested (test/accounting.unit.test.ts, test/accounting.freeradius.test.ts):
+ * Rules, as built and tested (test/accounting.*.test.ts):
  *
  * - **Packets.** Request Authenticator = MD5 over the packet and the shared secret (RFC 2866 §3); no
  *   Message-Authenticator in the request.

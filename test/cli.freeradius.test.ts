@@ -8,7 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
-import { describeFreeRadius, freeUdpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 
 const ROOT = process.cwd();
 const ENTRY = resolve(ROOT, 'lib/cli/index.ts');

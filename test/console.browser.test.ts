@@ -17,7 +17,8 @@ import { createApp, type ExampleApp } from '../example/app';
 import { DEMO_USERS, startDemo, type Demo } from '../example/demo';
 import { MemorySettingsStore } from '../example/settings-store';
 import { describeBrowser, launchChromium } from './support/browser';
-import { freeUdpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 import { describeRequiring } from './support/requirements';
 import { freeradiusAvailable } from './support/freeradius';
 

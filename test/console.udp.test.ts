@@ -14,7 +14,7 @@ import type { Response } from 'supertest';
 import { createApp, type ExampleApp } from '../example/app';
 import { DEMO_USERS, refreshDemoServers, startDemo, type Demo } from '../example/demo';
 import { FileSettingsStore, MemorySettingsStore } from '../example/settings-store';
-import { freeUdpPort } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 
 type Agent = ReturnType<typeof request.agent>;
 

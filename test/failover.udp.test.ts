@@ -1,35 +1,17 @@
 /**
- * RadiusClient failover rules: ICMP unreachable, late replies, hold-down, DNS at use, IPv6, close().
+ * RadiusClient failover rules against the in-process test server: ICMP unreachable, late replies,
+ * hold-down, DNS at use, close(). Over IPv6 against FreeRADIUS: test/failover.freeradius.test.ts.
  */
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
-import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { RadiusClient, type RadiusClientEvents } from '../lib/client';
 import { RadiusClosedError, RadiusUnavailableError } from '../lib/errors';
 import type { RadiusClientOptions, RadiusServerOptions } from '../lib/options';
 import { RadiusTestServer, type Faults } from '../lib/testing';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort as closedPort, openUdpSockets } from './support/ports';
+import { sleep } from './support/time';
 
 const SECRET = 'testing123';
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** UDP sockets open in this process (referenced or not), from the libuv handle list. */
-function openUdpSockets(): number {
-  const report = process.report.getReport() as { libuv: Array<{ type: string; is_active: boolean }> };
-  return report.libuv.filter((h) => h.type === 'udp' && h.is_active).length;
-}
-
-/** A UDP port on `host` with nothing listening (bound, then released). */
-async function closedPort(host = '127.0.0.1'): Promise<number> {
-  const s = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  s.bind(0, host);
-  await once(s, 'listening');
-  const { port } = s.address();
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
 async function expectTimeout(promise: Promise<unknown>): Promise<RadiusUnavailableError> {
   try {
     const result = await promise;
@@ -460,52 +442,5 @@ describe('RadiusClient failover', function () {
       await sleep(20);
       assert.equal(srv.received.length, 0);
     });
-  });
-});
-
-describeFreeRadius('RadiusClient over IPv6 against FreeRADIUS', function () {
-  this.timeout(30_000);
-  let fr: FreeRadiusServer;
-  const clients: RadiusClient[] = [];
-  before(async () => {
-    fr = await startFreeRadius({ secret: SECRET });
-  });
-  after(async () => {
-    await fr?.stop();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-  });
-
-  function client(servers: Array<{ name: string; address: string }>): RadiusClient {
-    const c = new RadiusClient({
-      servers: servers.map((s) => ({ ...s, secret: SECRET, attributes: { 'NAS-Identifier': 'failover-test' }, timeout: 3000, retries: 1 })),
-    });
-    clients.push(c);
-    return c;
-  }
-
-  it('signs alice in and turns a wrong password away over [::1]', async () => {
-    const c = client([{ name: 'v6', address: fr.address6 }]);
-    const ok = await c.authenticate({ username: USERS.alice.name, password: USERS.alice.password });
-    assert.equal(ok.type, 'accept');
-    assert.equal(ok.replyMessage, USERS.alice.replyMessage);
-    const no = await c.authenticate({ username: USERS.alice.name, password: 'wrong' });
-    assert.equal(no.type, 'reject');
-    await fr.waitForOutput(/Received Access-Request Id \d+ from ::1 port \d+|Received Access-Request Id \d+ from \[?::1\]?:\d+/);
-  });
-
-  it('fails over from a dead IPv6 port to FreeRADIUS on [::1] at once (ICMPv6 unreachable)', async () => {
-    const dead = await closedPort('::1');
-    const c = client([
-      { name: 'dead', address: `[::1]:${dead}` },
-      { name: 'v6', address: fr.address6 },
-    ]);
-    const started = performance.now();
-    const result = await c.authenticate({ username: USERS.alice.name, password: USERS.alice.password });
-    assert.equal(result.type, 'accept');
-    assert.equal(result.server, 'v6');
-    assert.ok(performance.now() - started < 1500, 'far inside the 3000 ms timeout');
-    assert.equal(c.serverStatus()[0]!.lastError, 'unreachable (ECONNREFUSED)');
   });
 });

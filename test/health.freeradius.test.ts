@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { RadiusClient } from '../lib/client';
 import { RadiusTestServer } from '../lib/testing';
-import { confString, DICT_DIR, describeFreeRadius, freeUdpPort, LIB_DIR, runFreeRadius, type FreeRadiusProcess } from './support/freeradius';
+import { confString, DICT_DIR, describeFreeRadius, LIB_DIR, runFreeRadius, type FreeRadiusProcess } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 
 const SECRET = 'push-health-secret';
 const PUSH_DELAY_S = 25;

@@ -8,7 +8,8 @@ import { createSocket, type Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { probe, RadiusClient, RadiusClosedError, RadiusConfigError, type RadiusServerOptions } from '../lib';
 import { Attr, Code, parsePacket } from '../lib/protocol/packet';
-import { describeFreeRadius, freeUdpPort, startFreeRadius, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, startFreeRadius, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 
 const NAS = { 'NAS-Identifier': 'probe-test' };
 

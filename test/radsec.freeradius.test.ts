@@ -12,7 +12,8 @@ import request from 'supertest';
 import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { run } from '../lib/cli/program';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, freeTcpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeTcpPort } from './support/ports';
 import { makePki, type Pki } from './support/tls';
 
 const NAS = { 'NAS-Identifier': 'radsec-test' };

@@ -13,7 +13,8 @@ import createDebug from 'debug';
 import request from 'supertest';
 import type { RadiusClient, RadiusServerOptions } from '../lib';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, freeUdpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 
 const NAS = { 'NAS-Identifier': 'redaction-test' };
 const WRONG_PASSWORD = 'wrong-password-9f3a';

@@ -7,7 +7,8 @@ import request from 'supertest';
 import { RadiusStrategy, type RadiusServerOptions } from '../lib';
 import { RadiusTestServer, type Faults } from '../lib/testing';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, freeUdpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
 
 const NAS = { 'NAS-Identifier': 'passport-test' };
 

@@ -18,7 +18,7 @@ import { RadiusTestServer } from '../lib/testing';
 import { RadiusClient } from '../lib/client';
 import type { AuthResult } from '../lib/result';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
-import { freeUdpPort as closedPort } from './support/freeradius';
+import { freeUdpPort as closedPort } from './support/ports';
 import { describeRequiring } from './support/requirements';
 
 const SECRET = Buffer.from('testing123');

@@ -4,11 +4,11 @@
  * written as `readme-<line>.ts`, after the README line its fence opens on.
  */
 import { execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { appWithPackage, ROOT, type AppFolder } from './pack';
+import { freeTcpPort } from './ports';
 import { killOnExit } from './requirements';
 
 const run = promisify(execFile);
@@ -80,17 +80,6 @@ export async function compileReadme(app: AppFolder, name: string): Promise<strin
   } catch (err) {
     return (err as { stdout?: string }).stdout ?? String(err);
   }
-}
-
-function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** An app from the README running as its own process; `stop()` ends it and removes its folder. */

@@ -12,10 +12,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from 'redis';
+import { freeTcpPort } from './ports';
 import { describeRequiring, findProgram, killOnExit } from './requirements';
 
 function findRedisServer(): string | undefined {
@@ -24,19 +24,6 @@ function findRedisServer(): string | undefined {
 
 /** Path of redis-server, or undefined when it is not installed. */
 export const REDIS_SERVER_BIN: string | undefined = findRedisServer();
-
-/** A TCP port that is currently free on 127.0.0.1. */
-export function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A running redis-server started by {@link startRedis}. */
 export interface RedisServer {

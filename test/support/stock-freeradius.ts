@@ -19,7 +19,8 @@ import { cp, lchown, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { filledSnippet, insertIntoSection } from '../../scripts/freeradius-snippets';
-import { FreeRadiusStartError, freeUdpPort, runFreeRadius, type FreeRadiusProcess } from './freeradius';
+import { FreeRadiusStartError, runFreeRadius, type FreeRadiusProcess } from './freeradius';
+import { freeUdpPort } from './ports';
 
 /** Where the Debian package keeps its configuration. */
 export const STOCK_DIR = process.env.FREERADIUS_STOCK_DIR ?? '/etc/freeradius/3.0';

@@ -13,7 +13,7 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freeTcpPort } from './freeradius';
+import { freeTcpPort } from './ports';
 import { describeRequiring, findProgram, killOnExit } from './requirements';
 
 const run = promisify(execFile);
