@@ -3,11 +3,8 @@
  * the pool gives (lib/pool.ts), failover after a reject or a server that gives no reply (RFC 2865 §2.4,
  * §2.6; RFC 5080 §2.2.1), the challenge follow-up to the issuing server only (§4.4). It builds requests
  * with the one builder (lib/request.ts), reaches servers through the one transport factory
- * (lib/transports.ts), and never sees an HTTP request: the strategy calls it.
- *
- * Long (~450 lines) because it is the public facade: argument checks and TSDoc for every public method
- * (authenticate, respond, probe, account, setServers, serverStatus, close) sit here, while the work they
- * hand on lives in the pool, health, accounting, request builder and transports.
+ * (lib/transports.ts), kept per server address by lib/server-transports.ts, and never sees an HTTP
+ * request: the strategy calls it.
  */
 import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
@@ -18,15 +15,14 @@ import { configurationWarnings, type RadiusWarning } from './warnings';
 import { normalizeClientOptions, normalizeServers, type NormalizedServer, type RadiusClientOptions, type RadiusServerOptions } from './options';
 import { HealthMonitor } from './health';
 import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
-import { RetiredServers } from './retire';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
-import { AccessExchange } from './access-exchange';
+import { AccessExchange, AttemptFailure } from './access-exchange';
 import { accessRequestLength, argument, extraAttributes, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
-import { resolveHost } from './resolve';
 import { toAuthResult, type AuthResult } from './result';
 import { ExchangeError, type ExchangeResult } from './transport';
-import { createTransport, type Transport } from './transports';
+import { ServerTransports } from './server-transports';
+import type { Transport } from './transports';
 
 export type { AuthResult, AcceptResult, RejectResult, ChallengeResult } from './result';
 export type { ServerStatus } from './pool';
@@ -56,14 +52,12 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private readonly failoverOnReject: boolean;
   private readonly failoverOnTimeout: boolean;
   private closed = false;
-  /** Transports closed because a host name now resolves elsewhere, until their sockets have closed. */
-  private readonly closingTransports = new Set<Promise<void>>();
+  /** The servers' transports (sockets), created on first use, closed once idle when retired. */
+  private readonly transports = new ServerTransports((server, reason) => this.emit('dropped', { server, reason }));
   /** Accounting-Requests (RFC 2866), on transports of their own to each server's accounting address. */
   private accounting: RadiusAccounting;
   /** Accounting of a server list replaced by setServers, until its records in flight are done. */
   private readonly retiredAccounting = new Set<RadiusAccounting>();
-  /** Servers taken out by {@link RadiusClient.setServers}: their transports close once idle. */
-  private readonly retired = new RetiredServers((closing) => this.trackClosing(closing));
   /** How option errors name the caller (`RadiusClient`, `RadiusStrategy`). */
   private readonly prefix: string;
 
@@ -132,7 +126,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     // Records in flight finish on the old list: its accounting closes once every server's timeout has passed.
     const oldAccounting = this.accounting;
     const grace = this.pool.runtimes.reduce((sum, r) => sum + r.config.timeout, 1000);
-    this.retired.retire(this.pool.replace(normalized));
+    this.transports.retire(this.pool.replace(normalized));
     this.accounting = this.newAccounting(normalized);
     this.retiredAccounting.add(oldAccounting);
     setTimeout(() => {
@@ -291,65 +285,12 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     this.closed = true;
     const closing: Array<Promise<void>> = [this.accounting.close(), this.health.close(), ...[...this.retiredAccounting].map((a) => a.close())];
     this.retiredAccounting.clear();
-    for (const r of [...this.pool.runtimes, ...this.retired.remaining()]) {
-      for (const t of r.transports.values()) closing.push(t.close());
-      r.transports.clear();
-    }
-    await Promise.all([...closing, ...this.closingTransports]);
-  }
-
-  /** Keeps a transport's closing until its socket has closed (close() waits for it). */
-  private trackClosing(closing: Promise<void>): void {
-    this.closingTransports.add(closing);
-    void closing.then(() => this.closingTransports.delete(closing));
+    closing.push(this.transports.close(this.pool.runtimes));
+    await Promise.all(closing);
   }
 
   private assertOpen(): void {
     if (this.closed) throw new RadiusClosedError();
-  }
-
-  /** The transport of a server configured by host name, after resolving the name (at use). */
-  private async resolveTransport(runtime: ServerRuntime): Promise<Transport> {
-    let ip: string;
-    try {
-      ip = await resolveHost(runtime.config.host, runtime.config.timeout);
-    } catch (err) {
-      throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
-    }
-    return this.transport(runtime, ip);
-  }
-
-  /** The transport for `ip` (the server's address, resolved), created on first use through the one factory. */
-  private transport(runtime: ServerRuntime, ip: string): Transport {
-    this.assertOpen();
-    const key = runtime.literal ? '' : ip;
-    let t = runtime.transports.get(key);
-    if (!t) {
-      // The name now resolves elsewhere: let go of idle sockets to the old address(es).
-      for (const [oldKey, old] of runtime.transports) {
-        if (old.inFlight === 0) {
-          this.trackClosing(old.close());
-          runtime.transports.delete(oldKey);
-        }
-      }
-      t = createTransport(
-        runtime.config,
-        ip,
-        (reason) => {
-          runtime.status.counters.dropped[reason] = (runtime.status.counters.dropped[reason] ?? 0) + 1;
-          debug('%s: dropped a datagram (%s)', runtime.config.name, reason);
-          this.emit('dropped', { server: runtime.config.name, reason });
-        },
-        runtime.config.port,
-        (count) => {
-          runtime.status.counters.kernelDropped += count;
-          debug('%s: the kernel dropped %d datagram(s) from this server: receive buffer full (RcvbufErrors; a flood?)', runtime.config.name, count);
-        },
-      );
-      runtime.transports.set(key, t);
-      this.retired.opened(runtime);
-    }
-    return t;
   }
 
   /** One Access-Request exchange with one server; `parts` as the builder takes them (lib/request.ts). */
@@ -359,8 +300,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     }
     const exchange = new AccessExchange(this, runtime, username, parts);
     // An IP address needs no lookup: no extra promise on the way to the socket.
-    if (runtime.literal) return this.exchange(this.transport(runtime, runtime.config.host), exchange);
-    return this.resolveTransport(runtime).then(
+    if (runtime.literal) return this.exchange(this.transports.get(runtime, runtime.config.host), exchange);
+    return this.transports.resolve(runtime).then(
       (transport) => this.exchange(transport, exchange),
       (err: unknown) => {
         if (err instanceof AttemptFailure) this.unresolved(runtime, err.attempt, username);
@@ -443,12 +384,5 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private unresolved(runtime: ServerRuntime, attempt: ServerAttempt, username: string): void {
     this.report(runtime, attempt, username);
     this.pool.markDown(runtime, runtime.status.lastError ?? 'dns');
-  }
-}
-
-/** A server gave no usable reply; carries why. Internal to the failover loop. */
-class AttemptFailure extends Error {
-  constructor(readonly attempt: ServerAttempt) {
-    super(attempt.reason);
   }
 }

@@ -3,13 +3,12 @@
  * type, its default and its validation — in one table each ({@link SERVER_OPTIONS}, {@link CLIENT_OPTIONS},
  * {@link STRATEGY_OPTIONS}). The client, the strategy, the probe and the CLI's `--config` all read these
  * tables, so an option added here is accepted everywhere at once. Validation runs once, at construction;
- * every problem throws a `TypeError` naming the option and what is wrong with it.
- *
- * Options are read as own properties only: a polluted `Object.prototype` (e.g. a `requireMessageAuthenticator`
- * set there by another library's bug) can neither switch an option nor smuggle one in.
+ * every problem throws a `TypeError` naming the option and what is wrong with it. How a table is read
+ * (own properties, unknown names refused, the option specs) is lib/option-schema.ts.
  */
 import { isIP } from 'node:net';
 import { parseAddress } from './address';
+import { booleanOption, check, numberOption, readOptions, topLevel, type OptionSpec, type Parsed } from './option-schema';
 import { encodeAttributeList, loadDictionaries, type AttributeInput } from './protocol/dictionary';
 import { normalizeTls, RADSEC_PORT, RADSEC_SECRET, type NormalizedTls, type RadiusTlsOptions } from './tls/options';
 import { Attr, HEADER_LENGTH, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
@@ -113,69 +112,6 @@ export interface RadiusClientOptions {
    * process-wide: they serve every client and cannot be unloaded. Default none.
    */
   dictionaries?: string[];
-}
-
-/** How one option is read: validation and default in one function. */
-export interface OptionSpec<T> {
-  /**
-   * Validates `value` (`undefined` when the option is absent) and returns it normalised, the default
-   * filled in. Throws `TypeError` whose message starts with `label` (e.g. `RadiusStrategy: servers[1].timeout`).
-   */
-  parse(value: unknown, label: string): T;
-}
-
-/** The normalised value of each option of a schema. */
-export type Parsed<S> = { [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never };
-
-/** Throws `TypeError(message)` unless `condition` holds. */
-export function check(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new TypeError(message);
-}
-
-/** A number from `min` to `max` (a whole number when `integer`), `fallback` when absent. */
-export function numberOption(fallback: number, min: number, max: number, integer = false): OptionSpec<number> {
-  return {
-    parse(value, label) {
-      if (value === undefined) return fallback;
-      check(typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max, `${label} must be a number from ${min} to ${max}`);
-      check(!integer || Number.isInteger(value), `${label} must be a whole number`);
-      return value;
-    },
-  };
-}
-
-/** `true` or `false`, `fallback` when absent. */
-export function booleanOption(fallback: boolean): OptionSpec<boolean> {
-  return {
-    parse(value, label) {
-      if (value === undefined) return fallback;
-      check(typeof value === 'boolean', `${label} must be true or false`);
-      return value;
-    },
-  };
-}
-
-/**
- * Reads the options of `schema` from `input` as own properties only, refusing unknown names (a misspelt
- * option such as `failoverOnRejct` would otherwise be ignored silently), and parses each in schema order.
- */
-export function readOptions<S extends Record<string, OptionSpec<unknown>>>(
-  input: unknown,
-  schema: S,
-  label: string,
-  join: (label: string, key: string) => string = (l, k) => `${l}.${k}`,
-  extraKeys: readonly string[] = [],
-): Parsed<S> {
-  check(typeof input === 'object' && input !== null && !Array.isArray(input), `${label} must be an object`);
-  for (const key of Object.keys(input)) {
-    check(Object.hasOwn(schema, key) || extraKeys.includes(key), `${label}: unknown option "${key}"`);
-  }
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(schema)) {
-    const value = Object.hasOwn(input, key) ? (input as Record<string, unknown>)[key] : undefined;
-    out[key] = schema[key]!.parse(value, join(label, key));
-  }
-  return out as Parsed<S>;
 }
 
 const NAS_ATTRIBUTES = new Set<number>([Attr.NasIdentifier, Attr.NasIpAddress, Attr.NasIpv6Address]);
@@ -377,9 +313,6 @@ export type NormalizedClientOptions = Omit<Parsed<typeof CLIENT_OPTIONS>, 'serve
   /** The validated servers, in configured order; names are unique. */
   servers: NormalizedServer[];
 };
-
-/** Joins a client-level option name to the caller's prefix: `RadiusStrategy: holdDown`. */
-export const topLevel = (prefix: string, key: string): string => `${prefix}: ${key}`;
 
 /**
  * Validates client options; `prefix` names the caller in messages (e.g. `RadiusStrategy`). Loads the

@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import createDebug from 'debug';
 import type { AcceptResult, RadiusClient } from './client';
-import { booleanOption, numberOption, type OptionSpec } from './options';
+import { booleanOption, numberOption, type OptionSpec } from './option-schema';
 import { ACCT_TERMINATE_CAUSE, AcctAttr, type AcctStatusType, type AcctTerminateCause } from './protocol/accounting';
 
 const debug = createDebug('passport-radius:accounting');

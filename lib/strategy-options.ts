@@ -3,7 +3,8 @@
  * validation in one table ({@link STRATEGY_OPTIONS}). The client's options are {@link CLIENT_OPTIONS};
  * the strategy accepts both.
  */
-import { CLIENT_OPTIONS, booleanOption, check, readOptions, topLevel, type OptionSpec, type Parsed } from './options';
+import { booleanOption, check, readOptions, topLevel, type OptionSpec, type Parsed } from './option-schema';
+import { CLIENT_OPTIONS } from './options';
 import type { ChallengeClaims } from './challenge';
 import type { RequestAttributesFunction } from './request-attributes';
 import { ACCOUNTING_STRATEGY_OPTIONS } from './session-accounting';
