@@ -31,6 +31,24 @@ export function parseAddress(address: string, defaultPort = 1812): { host: strin
 }
 
 /**
+ * How to write `address` when it is an IPv6 address without brackets, else undefined. The brackets are
+ * required because the form is ambiguous: `::1:1812` is the address ::1:1812, but most likely meant port
+ * 1812 of ::1 (RFC 3986 §3.2.2 brackets IPv6 literals for this reason). When the last group could be a
+ * port and what precedes it is an IPv6 address itself, both readings are offered, the port first.
+ *
+ * @param defaultPort - the port shown with the address when the last group cannot be a port.
+ */
+export function bracketHint(address: string, defaultPort: number): string | undefined {
+  if (isIP(address) !== 6) return undefined;
+  const m = /^(.*):([1-9]\d{0,4})$/.exec(address);
+  const port = m ? Number(m[2]) : 0;
+  if (m && port <= 65535 && isIP(m[1]!) === 6 && isUnicastAddress(m[1]!)) {
+    return `put an IPv6 address in brackets: "[${m[1]}]:${port}" for port ${port} of ${m[1]}, or "[${address}]" for the address ${address}`;
+  }
+  return `put an IPv6 address in brackets, e.g. "[${address}]" or "[${address}]:${defaultPort}"`;
+}
+
+/**
  * A DNS host name (RFC 1123 §2.1): labels of 1 to 63 letters, digits, hyphens (and underscores, which
  * some internal zones use), neither starting nor ending with a hyphen; a trailing dot is allowed.
  */

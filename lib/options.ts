@@ -6,8 +6,7 @@
  * every problem throws a `TypeError` naming the option and what is wrong with it. How a table is read
  * (own properties, unknown names refused, the option specs) is lib/option-schema.ts.
  */
-import { isIP } from 'node:net';
-import { parseAddress } from './address';
+import { bracketHint, parseAddress } from './address';
 import { booleanOption, check, numberOption, readOptions, topLevel, type OptionSpec, type Parsed } from './option-schema';
 import { encodeAttributeList, loadDictionaries, type AttributeInput } from './protocol/dictionary';
 import { normalizeTls, RADSEC_PORT, RADSEC_SECRET, type NormalizedTls, type RadiusTlsOptions } from './tls/options';
@@ -21,9 +20,9 @@ export interface RadiusServerOptions {
   /** How logs, events and errors name this server. Required, unique within a client. */
   name: string;
   /**
-   * `'host'`, `'host:port'`, `'a.b.c.d:port'` or `'[v6]:port'` (a bare IPv6 address also works). Host names
-   * are resolved each time the server is used. Broadcast, multicast and unspecified addresses are refused.
-   * Required; the port defaults to 1812 (RFC 2865 §3).
+   * `'host'`, `'host:port'`, `'a.b.c.d:port'`, `'[v6]'` or `'[v6]:port'` (an IPv6 address needs its
+   * brackets). Host names are resolved each time the server is used. Broadcast, multicast and unspecified
+   * addresses are refused. Required; the port defaults to 1812 (RFC 2865 §3).
    */
   address: string;
   /**
@@ -171,9 +170,7 @@ export const SERVER_OPTIONS = {
       const address = value.trim();
       check(
         parseAddress(address),
-        isIP(address) === 6
-          ? `${label} must put an IPv6 address in brackets, e.g. "[${address}]" or "[${address}]:1812"`
-          : `${label} must be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1812", "10.0.0.5" or "[::1]:1812")`,
+        `${label} must ${bracketHint(address, 1812) ?? 'be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1812", "10.0.0.5" or "[::1]:1812")'}`,
       );
       return address;
     },
@@ -229,7 +226,7 @@ export const SERVER_OPTIONS = {
       check(typeof value === 'string', `${label} must be host[:port]`);
       check(
         parseAddress(value.trim(), 1813),
-        `${label} must be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1813", "10.0.0.5" or "[::1]:1813")`,
+        `${label} must ${bracketHint(value.trim(), 1813) ?? 'be host[:port] with a host name or a unicast IP address (e.g. "radius.example.com:1813", "10.0.0.5" or "[::1]:1813")'}`,
       );
       return value.trim();
     },

@@ -82,6 +82,17 @@ describe('Option edge cases (refused at construction with a TypeError naming the
     ['the broadcast address', { servers: [{ ...good, address: '255.255.255.255' }] }, /address must be host\[:port\] with a host name or a unicast IP address/],
     ['the unspecified address', { servers: [{ ...good, address: '0.0.0.0:1812' }] }, /unicast IP address/],
     ['a multicast address', { servers: [{ ...good, address: '[ff02::1]' }] }, /unicast IP address/],
+    [
+      'an IPv6 address and port without brackets, suggesting "[::1]:1812"',
+      { servers: [{ ...good, address: '::1:1812' }] },
+      /servers\[0\]\.address must put an IPv6 address in brackets: "\[::1\]:1812" for port 1812 of ::1, or "\[::1:1812\]" for the address ::1:1812$/,
+    ],
+    ['a bare IPv6 address, suggesting brackets', { servers: [{ ...good, address: 'fe80::1' }] }, /address must put an IPv6 address in brackets, e\.g\. "\[fe80::1\]" or "\[fe80::1\]:1812"$/],
+    [
+      'an accounting address in IPv6 without brackets',
+      { servers: [{ ...good, accountingAddress: '::1:1813' }] },
+      /servers\[0\]\.accountingAddress must put an IPv6 address in brackets: "\[::1\]:1813"/,
+    ],
     ['NAS-Port 1.5', { servers: [{ ...good, attributes: { ...NAS, 'NAS-Port': 1.5 } }] }, /"NAS-Port" must be a whole number/],
     ['a negative NAS-Port', { servers: [{ ...good, attributes: { ...NAS, 'NAS-Port': -1 } }] }, /"NAS-Port" must be a whole number/],
     ['a number for a text attribute', { servers: [{ ...good, attributes: { 'NAS-Identifier': 5 } }] }, /"NAS-Identifier" takes text or bytes, not a number/],

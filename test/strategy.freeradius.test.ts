@@ -291,7 +291,7 @@ describe('RadiusStrategy construction', () => {
     ['a bad maxChallengeRounds', { servers: [good], maxChallengeRounds: 0 }, /maxChallengeRounds/],
     ['a misspelt option', { servers: [good], failoverOnRejct: false }, /unknown option "failoverOnRejct"/],
     ['a misspelt server option', { servers: [{ ...good, timout: 5 }] }, /servers\[0\]: unknown option "timout"/],
-    ['an IPv6 address with a port but no brackets', { servers: [{ ...good, address: '::1:1812' }] }, /IPv6 address in brackets, e\.g\. "\[::1:1812\]"/],
+    ['an IPv6 address with a port but no brackets', { servers: [{ ...good, address: '::1:1812' }] }, /IPv6 address in brackets: "\[::1\]:1812"/],
     ['a NAS-Identifier over 253 bytes', { servers: [{ ...good, attributes: { 'NAS-Identifier': 'x'.repeat(300) } }] }, /NAS-Identifier.*too long/],
   ];
   for (const [what, options, message] of cases) {
