@@ -18,7 +18,7 @@ import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 import { AccessExchange, AttemptFailure } from './access-exchange';
-import { accessRequestLength, argument, extraAttributes, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
+import { accessRequestLength, argument, controlCharacterError, extraAttributes, hasControlCharacter, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
 import { toAuthResult, type AuthResult } from './result';
 import { ExchangeError, type ExchangeResult } from './transport';
 import { ServerTransports } from './server-transports';
@@ -267,11 +267,16 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
    *
    * @returns the server that acknowledged the record.
    * @throws RadiusUnavailableError when no server acknowledged it (also emitted as `accounting-error`);
-   *   RadiusConfigError for an unknown server name; RadiusClosedError after close(); RangeError for a
-   *   session id or user name outside 1 to 253 bytes.
+   *   RadiusConfigError for an unknown server name or a user name with a control character (as
+   *   `authenticate`); RadiusClosedError after close(); RangeError for a session id or user name outside
+   *   1 to 253 bytes.
    */
   async account(request: AccountingRequest): Promise<AccountingResult> {
-    argument(typeof request === 'object' && request !== null, 'RadiusClient.account: request must be an object');
+    const where = 'RadiusClient.account';
+    argument(typeof request === 'object' && request !== null, `${where}: request must be an object`);
+    argument(typeof request.username === 'string', `${where}: username must be a string`);
+    // The same rule as sign-in: a NUL would cut the name short at the server (see hasControlCharacter).
+    if (hasControlCharacter(request.username)) throw controlCharacterError(where);
     this.assertOpen();
     for (const name of request.servers ?? []) this.pool.get(name);
     return this.accounting.send(request);

@@ -124,6 +124,11 @@ export function hasControlCharacter(text: string): boolean {
   return CONTROL_CHARACTER.test(text);
 }
 
+/** The error for a user name with a control character (sign-in and accounting alike). */
+export function controlCharacterError(where: string): RadiusConfigError {
+  return new RadiusConfigError(`${where}: username must not contain control characters (U+0000–U+001F, U+007F–U+009F)`);
+}
+
 /**
  * A password or challenge response as the server compares it (`passwordEncoding`): UTF-8, or Latin-1 for
  * servers such as NPS. A character outside Latin-1 would be sent as another byte (Node keeps the low 8
@@ -142,9 +147,7 @@ export function passwordBytes(text: string, encoding: 'utf8' | 'latin1', what: s
  */
 export function userNameBytes(value: unknown, where: string): Buffer {
   argument(typeof value === 'string', `${where}: username must be a string`);
-  if (hasControlCharacter(value)) {
-    throw new RadiusConfigError(`${where}: username must not contain control characters (U+0000–U+001F, U+007F–U+009F)`);
-  }
+  if (hasControlCharacter(value)) throw controlCharacterError(where);
   const bytes = Buffer.from(value, 'utf8');
   if (bytes.length === 0 || bytes.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
   return bytes;

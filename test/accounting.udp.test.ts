@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { RadiusClient, RadiusUnavailableError, type RadiusClientEvents } from '../lib';
+import { RadiusClient, RadiusConfigError, RadiusUnavailableError, type RadiusClientEvents } from '../lib';
 import { accountingServer as server, attributesOf, SECRET } from './support/accounting';
 import { freeUdpPort } from './support/ports';
 
@@ -105,6 +105,20 @@ describe('RadiusClient.account', () => {
     const result = await c.account({ statusType: 'Start', sessionId: 'S4', username: 'alice' });
     assert.equal(result.server, 'good', 'an unsigned reply is taken, a badly signed one is not');
     assert.deepEqual(dropped, ['bad-ma:bad-message-authenticator']);
+  });
+
+  it('refuses a user name with a control character as authenticate does (RadiusConfigError), sending nothing', async () => {
+    const r = await responder((request) => accountingResponse(request));
+    closers.push(r.close);
+    const c = client([server('a', r.port)]);
+    for (const username of ['trudy\0@globex.example', 'eve\r\nforged', 'del\u007f', 'c1\u0085']) {
+      const refused = (err: unknown): boolean => err instanceof RadiusConfigError && /username must not contain control characters/.test(err.message);
+      await assert.rejects(c.authenticate({ username, password: 'pw' }), refused, `authenticate ${JSON.stringify(username)}`);
+      await assert.rejects(c.account({ statusType: 'Start', sessionId: 'S5', username }), refused, `account ${JSON.stringify(username)}`);
+    }
+    assert.equal(r.received.length, 0, 'no Accounting-Request (nor Access-Request) was sent');
+    await c.account({ statusType: 'Start', sessionId: 'S5', username: 'trudy@globex.example' });
+    assert.equal(r.received.length, 1, 'a plain user name is still sent');
   });
 
   it('rejects with RadiusUnavailableError and emits accounting-error when no server answers', async () => {
