@@ -6,7 +6,6 @@
  * @internal
  */
 import createDebug from 'debug';
-import type { ServerAttempt } from './errors';
 import type { ServerRuntime } from './pool';
 import { buildAccessRequest, type AccessRequestParts } from './request';
 import { ACCESS_REPLY_CODES } from './result';
@@ -59,13 +58,5 @@ export class AccessExchange implements ExchangeRequest {
     if (attempt > 1) this.runtime.status.counters.retransmissions++;
     if (debug.enabled) debug('%s: Access-Request for %o, transmission %d', name, this.username, attempt);
     this.events.emit('request', { server: name, username: this.username, attempt });
-  }
-}
-
-/** A server gave no usable reply (or its name did not resolve); carries why. Internal to the client's failover loop. */
-export class AttemptFailure extends Error {
-  /** @param attempt - the server and why it gave no usable reply. */
-  constructor(readonly attempt: ServerAttempt) {
-    super(attempt.reason);
   }
 }

@@ -21,7 +21,7 @@
  * @internal
  */
 import createDebug from 'debug';
-import { RadiusClosedError, RadiusUnavailableError, type DropReason, type RadiusError, type ServerAttempt } from './errors';
+import { AttemptFailure, RadiusClosedError, RadiusUnavailableError, type DropReason, type RadiusError, type ServerAttempt } from './errors';
 import type { NormalizedServer } from './options';
 import {
   encodeAccountingAttributes,
@@ -81,13 +81,6 @@ export interface AccountingResult {
   server: string;
   /** Milliseconds from the packet that was answered to its verified reply. */
   rttMs: number;
-}
-
-/** A server gave no usable reply; carries why. Internal to the failover loop. */
-class AttemptFailure extends Error {
-  constructor(readonly attempt: ServerAttempt) {
-    super(attempt.reason);
-  }
 }
 
 function addDrops(into: Partial<Record<DropReason, number>>, from: Partial<Record<DropReason, number>>): void {
@@ -174,7 +167,8 @@ export class RadiusAccounting {
     try {
       ip = await resolveHost(server.accountingHost, server.timeout);
     } catch (err) {
-      throw new AttemptFailure({ server: server.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
+      const detail = (err as NodeJS.ErrnoException).code ?? 'lookup failed';
+      throw new AttemptFailure({ server: server.name, reason: 'dns', dropped: {}, detail, transport: server.transport });
     }
     if (this.closed) throw new RadiusClosedError();
     const key = `${ip}|${server.accountingPort}`;
@@ -232,10 +226,10 @@ export class RadiusAccounting {
         if (err.reason === 'closed') throw new RadiusClosedError();
         addDrops(dropped, err.dropped);
         if (err.reason !== 'timeout') {
-          throw new AttemptFailure({ server: server.name, reason: err.reason, dropped, ...(err.detail ? { detail: err.detail } : {}) });
+          throw new AttemptFailure({ server: server.name, reason: err.reason, dropped, ...(err.detail ? { detail: err.detail } : {}), transport: server.transport });
         }
       }
     }
-    throw new AttemptFailure({ server: server.name, reason: 'timeout', dropped });
+    throw new AttemptFailure({ server: server.name, reason: 'timeout', dropped, transport: server.transport });
   }
 }

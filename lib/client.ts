@@ -10,14 +10,14 @@ import { EventEmitter } from 'node:events';
 import createDebug from 'debug';
 import { RadiusAccounting, type AccountingRequest, type AccountingResult } from './accounting';
 import type { AuthenticateRequest, ChallengeResponseRequest, RadiusClientEvents } from './client-types';
-import { RadiusClosedError, RadiusConfigError, RadiusUnavailableError, type ServerAttempt } from './errors';
+import { AttemptFailure, RadiusClosedError, RadiusConfigError, RadiusUnavailableError, type ServerAttempt } from './errors';
 import { configurationWarnings, type RadiusWarning } from './warnings';
 import { normalizeClientOptions, normalizeServers, type NormalizedServer, type RadiusClientOptions, type RadiusServerOptions } from './options';
 import { HealthMonitor } from './health';
 import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
-import { AccessExchange, AttemptFailure } from './access-exchange';
+import { AccessExchange } from './access-exchange';
 import { accessRequestLength, argument, controlCharacterError, extraAttributes, hasControlCharacter, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
 import { toAuthResult, type AuthResult } from './result';
 import { ExchangeError, type ExchangeResult } from './transport';
@@ -363,6 +363,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       reason: err.reason,
       dropped: { ...err.dropped },
       ...(err.detail ? { detail: err.detail } : {}),
+      transport: runtime.config.transport,
     };
     if (err.reason === 'unreachable') runtime.status.counters.unreachable++;
     else runtime.status.counters.timeouts++;

@@ -44,13 +44,15 @@ export class RadiusError extends Error {
  * Why one server gave no usable reply, as reported in {@link RadiusUnavailableError.attempts}.
  *
  * - `server`: the server's configured name.
- * - `reason`: `'timeout'` (no valid reply within `timeout` ms), `'unreachable'` (ICMP port unreachable, or
- *   TCP refused over TLS: nothing listening), `'dns'` (the host name did not resolve), `'socket'` (another
+ * - `reason`: `'timeout'` (no valid reply within `timeout` ms), `'unreachable'` (ICMP port unreachable over
+ *   UDP; over TLS the TCP connection refused, or no route to the host: nothing listening), `'dns'` (the host name did not resolve), `'socket'` (another
  *   socket error), `'tls'` (RADIUS over TLS: the handshake or a certificate failed; `detail` starts with the
  *   `TlsFailureReason`, e.g. `'unknown-ca (SELF_SIGNED_CERT_IN_CHAIN)'`), `'protocol-error'` (the server
  *   answered Protocol-Error, RFC 7930 §4; `detail` holds its Error-Cause).
  * - `dropped`: replies that arrived but were dropped, counted by reason (see {@link DropReason}).
  * - `detail`: extra text, e.g. the DNS error code.
+ * - `transport`: how the client talked to the server, `'udp'` or `'tls'` (RadSec); the error's wording
+ *   follows it.
  */
 export interface ServerAttempt {
   /** The server's configured name. */
@@ -61,6 +63,8 @@ export interface ServerAttempt {
   dropped: Partial<Record<DropReason, number>>;
   /** Extra text, e.g. the DNS or socket error code (`'ENOTFOUND'`, `'ECONNREFUSED'`); absent when none. */
   detail?: string;
+  /** The server's `transport`: `'udp'` or `'tls'` (RADIUS over TLS). Set by the client; absent is read as `'udp'`. */
+  transport?: 'udp' | 'tls';
 }
 
 /**
@@ -98,23 +102,37 @@ const dropText: Record<DropReason, [one: string, many: string]> = {
   'unexpected-code': ['reply had an unexpected packet type', 'replies had an unexpected packet type'],
 };
 
+/** How each reason starts the sentence of {@link describeAttempt}. */
+const attemptHead: Record<ServerAttempt['reason'], string> = {
+  timeout: 'no valid reply in time',
+  unreachable: 'unreachable (ICMP port unreachable: nothing listening?)',
+  dns: 'host name did not resolve',
+  socket: 'socket error',
+  tls: 'TLS connection failed',
+  'protocol-error': 'answered Protocol-Error (RFC 7930)',
+};
+
+/** Over TLS (RFC 6614 runs on TCP) there is no ICMP port unreachable: the TCP connection is refused, or finds no route. */
+function tcpUnreachable(code: string | undefined): string {
+  return code === 'ECONNREFUSED'
+    ? 'unreachable (TCP connection refused: nothing listening?)'
+    : 'unreachable (no TCP connection: host or network unreachable?)';
+}
+
 /** Describes one {@link ServerAttempt} in a sentence, for logs and error messages. */
 export function describeAttempt(attempt: ServerAttempt): string {
-  const head: Record<ServerAttempt['reason'], string> = {
-    timeout: 'no valid reply in time',
-    unreachable: 'unreachable (ICMP port unreachable: nothing listening?)',
-    dns: 'host name did not resolve',
-    socket: 'socket error',
-    tls: 'TLS connection failed',
-    'protocol-error': 'answered Protocol-Error (RFC 7930)',
-  };
-  let text = `${attempt.server}: ${head[attempt.reason]}`;
+  const tls = attempt.transport === 'tls';
+  const head = tls && attempt.reason === 'unreachable' ? tcpUnreachable(attempt.detail) : attemptHead[attempt.reason];
+  let text = `${attempt.server}: ${head}`;
   if (attempt.detail) text += ` (${attempt.detail})`;
   const drops = Object.entries(attempt.dropped).filter(([, n]) => (n ?? 0) > 0);
   if (attempt.reason === 'timeout' && drops.length === 0) {
-    text +=
-      ' (no reply at all: check the address and port, a firewall on UDP, that this app is registered as a client' +
-      ' (NAS) of the server, and the shared secret: servers silently drop requests they cannot verify)';
+    text += tls
+      ? ' (no reply at all: check the address and port (RADIUS over TLS is TCP 2083), a firewall on TCP, that this app is' +
+        ' a TLS client of the server (FreeRADIUS: proto = tls), that a proxy in between (radsecproxy) reaches its home' +
+        ' server, and the shared secret (radsec unless both sides set another): servers silently drop requests they cannot verify)'
+      : ' (no reply at all: check the address and port, a firewall on UDP, that this app is registered as a client' +
+        ' (NAS) of the server, and the shared secret: servers silently drop requests they cannot verify)';
   }
   if (drops.length > 0) {
     text += '; ' + drops.map(([reason, n]) => `${n} ${dropText[reason as DropReason][n === 1 ? 0 : 1]}`).join(', ');
@@ -176,5 +194,19 @@ export class RadiusSessionError extends RadiusError {
       'ERR_RADIUS_SESSION',
     );
     this.name = 'RadiusSessionError';
+  }
+}
+
+/**
+ * A server gave no usable reply (or its name did not resolve); carries why. Internal to the failover loops
+ * of sign-in (lib/client.ts) and accounting (lib/accounting.ts), which collect the attempts into a
+ * {@link RadiusUnavailableError}.
+ *
+ * @internal
+ */
+export class AttemptFailure extends Error {
+  /** @param attempt - the server and why it gave no usable reply. */
+  constructor(readonly attempt: ServerAttempt) {
+    super(attempt.reason);
   }
 }

@@ -46,8 +46,17 @@ export function dns(host: string, code: string): string {
   return `host name "${host}" did not resolve (${code}): check the server address and this machine's DNS`;
 }
 
-/** ICMP unreachable or another socket error. */
-export function unreachable(where: string, detail: string): string {
+/**
+ * ICMP unreachable or another socket error over UDP; over TLS (a refused TCP connection is a TLS failure,
+ * lib/tls/failure.ts) only a connection lost before the reply with no retry left gets here.
+ */
+export function unreachable(where: string, detail: string, transport: 'udp' | 'tls'): string {
+  if (transport === 'tls') {
+    return (
+      `${where} closed the TLS connection before replying (${detail}): see the server's log — is this address a ` +
+      'TLS client there (FreeRADIUS: proto = tls), and does it allow that many connections?'
+    );
+  }
   return (
     `${where} is unreachable (${detail}): nothing is listening there — check the port ` +
     '(RADIUS authentication is UDP 1812) and that the RADIUS service is running'
@@ -65,7 +74,18 @@ export function accountingPortHint(port: number): string | undefined {
 }
 
 /** Nothing answered any request. */
-export function timeout(where: string, port: number, totalMs: number): string {
+export function timeout(where: string, port: number, totalMs: number, transport: 'udp' | 'tls'): string {
+  if (transport === 'tls') {
+    // RFC 6614 §2.3: the shared secret is "radsec" unless configured; a server drops what it cannot verify.
+    return (
+      `no reply from ${where} within ${totalMs} ms over RADIUS/TLS (Status-Server, then Access-Request with and ` +
+      `without Message-Authenticator): check that TCP ${port} is open in firewalls between here and the server ` +
+      '(a TLS connection that never opens looks the same), that a proxy in between (radsecproxy) reaches its home ' +
+      'server, the shared secret ("radsec" unless both sides set another: servers silently drop requests signed ' +
+      'with a wrong one — FreeRADIUS logs "invalid Message-Authenticator"), and that the NAS-Identifier matches ' +
+      "the server's configuration"
+    );
+  }
   const hint = accountingPortHint(port);
   const accounting = hint !== undefined ? `${hint}; ` : '';
   return (

@@ -333,7 +333,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
       return failed(method, 'protocol-error', messages.protocolError(where, err.detail), { ...dropped }, err.detail);
     }
     if (err.reason === 'unreachable' || err.reason === 'socket') {
-      return failed(method, 'unreachable', messages.unreachable(where, err.detail ?? err.reason), { ...dropped }, err.detail);
+      return failed(method, 'unreachable', messages.unreachable(where, err.detail ?? err.reason, config.transport), { ...dropped }, err.detail);
     }
     if (err.reason === 'closed') throw err;
     return undefined; // 'timeout'
@@ -366,7 +366,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
     if (unsignedStatusReply) {
       return failed(method, 'missing-message-authenticator', messages.unsignedStatusUnansweredAccess(where, total), { ...dropped });
     }
-    return failed(method, 'timeout', messages.timeout(where, config.port, total), { ...dropped });
+    return failed(method, 'timeout', messages.timeout(where, config.port, total, config.transport), { ...dropped });
   } finally {
     await destination.close();
   }

@@ -7,8 +7,7 @@
  * @internal
  */
 import createDebug from 'debug';
-import { AttemptFailure } from './access-exchange';
-import { RadiusClosedError, type DropReason } from './errors';
+import { AttemptFailure, RadiusClosedError, type DropReason } from './errors';
 import type { ServerRuntime } from './pool';
 import { resolveHost } from './resolve';
 import { RetiredServers } from './retire';
@@ -75,7 +74,8 @@ export class ServerTransports {
     try {
       ip = await resolveHost(runtime.config.host, runtime.config.timeout);
     } catch (err) {
-      throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail: (err as NodeJS.ErrnoException).code ?? 'lookup failed' });
+      const detail = (err as NodeJS.ErrnoException).code ?? 'lookup failed';
+      throw new AttemptFailure({ server: runtime.config.name, reason: 'dns', dropped: {}, detail, transport: runtime.config.transport });
     }
     return this.get(runtime, ip);
   }

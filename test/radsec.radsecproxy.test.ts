@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { buildApp, closeAll } from './support/app';
-import { startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { describeRadsecproxy, makePki, startRadsecproxy, type Pki, type Radsecproxy } from './support/tls';
 
 const NAS = { 'NAS-Identifier': 'radsecproxy-test' };
@@ -111,4 +111,73 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
       }
     });
   }
+
+  describe('when the proxy gets no answer (its home server is dead)', () => {
+    let dead: Radsecproxy;
+    before(async function () {
+      this.timeout(30000);
+      // A home server at a UDP port where nothing listens: radsecproxy accepts the TLS connection and the
+      // requests, and has nothing to send back.
+      dead = await startRadsecproxy({ pki, upstreamPort: await freeUdpPort(), upstreamSecret: 'nobody-home' });
+    });
+    after(() => dead?.stop());
+    const deadServer = (extra: Partial<RadiusServerOptions> = {}): RadiusServerOptions => ({ ...server(extra), address: dead.address, timeout: 1500, retries: 0 });
+
+    it('the probe says no reply in TLS terms (TCP, the proxy, the radsec secret), not UDP ones', async () => {
+      // With a wrong secret radsecproxy does not answer Status-Server itself either: nothing answers at all.
+      const result = await probe(deadServer({ secret: 'not-the-radsec-secret' }));
+      assert.equal(result.status, 'failed');
+      assert.equal(result.reason, 'timeout', result.message);
+      assert.match(result.message, /over RADIUS\/TLS/);
+      assert.match(result.message, new RegExp(`TCP ${dead.address.split(':').pop()} is open`));
+      assert.match(result.message, /radsecproxy/);
+      assert.match(result.message, /"radsec" unless both sides set another/);
+      assert.doesNotMatch(result.message, /UDP/);
+    });
+
+    it('the sign-in error says no reply in TLS terms, and the attempt names the transport', async () => {
+      const client = new RadiusClient({ servers: [deadServer()] });
+      try {
+        await assert.rejects(client.authenticate({ username: 'alice', password: USERS.alice.password }), (err: unknown) => {
+          assert.ok(err instanceof RadiusUnavailableError);
+          assert.equal(err.attempts[0]!.reason, 'timeout');
+          assert.equal(err.attempts[0]!.transport, 'tls');
+          assert.match(err.message, /RADIUS over TLS is TCP 2083/);
+          assert.match(err.message, /a firewall on TCP/);
+          assert.doesNotMatch(err.message, /UDP/);
+          return true;
+        });
+      } finally {
+        await client.close();
+      }
+    });
+  });
+
+  it('a stopped proxy: the sign-in error says the TCP connection was refused, not ICMP', async function () {
+    this.timeout(30000);
+    const stopped = await startRadsecproxy({ pki, upstreamPort: fr.port, upstreamSecret: fr.secret });
+    const s = { ...server(), address: stopped.address };
+    const client = new RadiusClient({ servers: [s] });
+    try {
+      assert.equal((await client.authenticate({ username: 'alice', password: USERS.alice.password })).type, 'accept');
+      await stopped.stop();
+      // A new client: the first one's connection back-off would answer with the same failure anyway.
+      const after = new RadiusClient({ servers: [s] });
+      try {
+        await assert.rejects(after.authenticate({ username: 'alice', password: USERS.alice.password }), (err: unknown) => {
+          assert.ok(err instanceof RadiusUnavailableError);
+          assert.equal(err.attempts[0]!.reason, 'unreachable');
+          assert.equal(err.attempts[0]!.transport, 'tls');
+          assert.match(err.message, /radsecproxy: unreachable \(TCP connection refused: nothing listening\?\) \(ECONNREFUSED\)/);
+          assert.doesNotMatch(err.message, /ICMP/);
+          return true;
+        });
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await client.close();
+      await stopped.stop();
+    }
+  });
 });
