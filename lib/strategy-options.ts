@@ -90,8 +90,9 @@ export const STRATEGY_OPTIONS = {
       const c = value as Partial<Record<keyof RadiusStrategyClient, unknown>>;
       check(
         typeof value === 'object' && value !== null && Array.isArray(c.serverNames) &&
-          (['servers', 'authenticate', 'respond', 'close'] as const).every((m) => typeof c[m] === 'function'),
-        `${label} must be a RADIUS client: serverNames, servers(), authenticate(), respond() and close()`,
+          (typeof c.serverStatus === 'function' || typeof c.servers === 'function') &&
+          (['authenticate', 'respond', 'close'] as const).every((m) => typeof c[m] === 'function'),
+        `${label} must be a RADIUS client: serverNames, serverStatus(), authenticate(), respond() and close()`,
       );
       return value as RadiusStrategyClient;
     },

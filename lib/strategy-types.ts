@@ -25,8 +25,13 @@ export type VerifyFunctionWithRequest = (req: Request, username: string, profile
 export interface RadiusStrategyClient {
   /** Names of the configured servers, in configured order (the default choice of servers). */
   readonly serverNames: readonly string[];
-  /** The configured address of each server (by name): a challenge is answered only at the same address. */
-  servers(): ReadonlyArray<{ readonly name: string; readonly address: string }>;
+  /**
+   * The configured address of each server (by name): a challenge is answered only at the same address
+   * (`RadiusClient.serverStatus()` gives more). A client needs this or the deprecated `servers()`.
+   */
+  serverStatus?(): ReadonlyArray<{ readonly name: string; readonly address: string }>;
+  /** @deprecated Renamed `serverStatus()`; a client with only `servers()` still works until 1.0. */
+  servers?(): ReadonlyArray<{ readonly name: string; readonly address: string }>;
   /** Sends the password step (see `RadiusClient.authenticate`); rejects when no server answered. */
   authenticate(request: AuthenticateRequest): Promise<AuthResult>;
   /** Sends a challenge response to the issuing server (see `RadiusClient.respond`). */

@@ -90,7 +90,7 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
   name: string;
   /**
    * The RADIUS client: the {@link RadiusClient} built from the options (subscribe to its events,
-   * {@link RadiusClientEvents}, or read `client.servers()`), or the `client` option as given.
+   * {@link RadiusClientEvents}, or read `client.serverStatus()`), or the `client` option as given.
    */
   readonly client: Client;
   private readonly verify: VerifyFunction | VerifyFunctionWithRequest | undefined;
@@ -173,7 +173,8 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
       timeoutMs: o.challengeTimeout,
       maxRounds: o.maxChallengeRounds,
       claims: o.challengeClaims ?? new MemoryChallengeClaims(),
-      serverAddress: (server) => this.client.servers().find((s) => s.name === server)?.address,
+      // serverStatus(), or the deprecated servers() of a client written before the rename.
+      serverAddress: (server) => (this.client.serverStatus?.() ?? this.client.servers?.())?.find((s) => s.name === server)?.address,
     });
     // Accounting sends through RadiusClient's own transports: a given client must be one to use it.
     const accountingClient = this.client instanceof RadiusClient ? this.client : undefined;
