@@ -60,13 +60,15 @@ export class Channel {
   readonly socket: Socket;
   readonly pending: Array<Pending | undefined> = new Array<Pending | undefined>(IDENTIFIERS);
   /**
-   * Identifier → the last request that held it and stopped waiting, for recognising duplicate (late)
+   * Identifier → the last request that held it and stopped waiting, for recognising late and duplicate
    * replies: only what verification needs, never the packet or the request (parallel arrays, so that
-   * finishing a request allocates nothing).
+   * finishing a request allocates nothing), and whether it was answered (a second reply is a duplicate;
+   * a reply after it timed out or failed is late).
    */
   private readonly finishedAuthenticator: Array<Buffer | undefined> = new Array<Buffer | undefined>(IDENTIFIERS);
   private readonly finishedSecret: Array<Buffer | undefined> = new Array<Buffer | undefined>(IDENTIFIERS);
   private readonly finishedRequireMa: boolean[] = new Array<boolean>(IDENTIFIERS).fill(false);
+  private readonly finishedAnswered: boolean[] = new Array<boolean>(IDENTIFIERS).fill(false);
   inFlight = 0;
   closed = false;
   /** The socket's own port once connected (for the kernel's per-socket drop count). */
@@ -219,7 +221,7 @@ export class Channel {
     }
   }
 
-  private release(p: Pending): void {
+  private release(p: Pending, answered: boolean): void {
     const id = p.identifier;
     this.pending[id] = undefined;
     this.inFlight--;
@@ -231,13 +233,14 @@ export class Channel {
     this.finishedAuthenticator[id] = p.requestAuthenticator;
     this.finishedSecret[id] = p.request.secret;
     this.finishedRequireMa[id] = p.request.requireMessageAuthenticator;
+    this.finishedAnswered[id] = answered;
     if (this.inFlight === 0) this.owner.channelIdle(this);
   }
 
   /** Ends `p` with `error`, if it is still pending here. */
   fail(p: Pending, error: ExchangeError): void {
     if (this.pending[p.identifier] !== p) return;
-    this.release(p);
+    this.release(p, false);
     p.reject(error);
   }
 
@@ -249,12 +252,16 @@ export class Channel {
     this.owner.onDrop(reason);
   }
 
-  /** True when `msg` is an authentic reply to the request that last held `identifier` and stopped waiting. */
-  private isLateReply(msg: Buffer, identifier: number): boolean {
+  /**
+   * When `msg` is an authentic reply to the request that last held `identifier` and stopped waiting:
+   * `'duplicate'` if that request was answered, `'late'` if it had timed out or failed; else undefined.
+   */
+  private lateReply(msg: Buffer, identifier: number): 'late' | 'duplicate' | undefined {
     const requestAuthenticator = this.finishedAuthenticator[identifier];
     const secret = this.finishedSecret[identifier];
-    if (requestAuthenticator === undefined || secret === undefined) return false;
-    return checkReply(msg, requestAuthenticator, secret, this.finishedRequireMa[identifier]!) === undefined;
+    if (requestAuthenticator === undefined || secret === undefined) return undefined;
+    if (checkReply(msg, requestAuthenticator, secret, this.finishedRequireMa[identifier]!) !== undefined) return undefined;
+    return this.finishedAnswered[identifier] ? 'duplicate' : 'late';
   }
 
   /**
@@ -269,20 +276,19 @@ export class Channel {
     const identifier = msg[1]!;
     const p = this.pending[identifier];
     if (packetLength(msg) < 0) return this.drop('malformed', p);
-    if (!p) return this.drop(this.isLateReply(msg, identifier) ? 'duplicate' : 'unknown-identifier');
+    if (!p) return this.drop(this.lateReply(msg, identifier) ?? 'unknown-identifier');
     if (!p.request.expectCodes.includes(msg[0]!)) return this.drop('unexpected-code', p);
     const failure = checkReply(msg, p.requestAuthenticator, p.request.secret, p.request.requireMessageAuthenticator);
     if (failure !== undefined) {
-      // A late reply to the Identifier's previous holder is a duplicate, not an attack on the new request.
+      // A late (or duplicate) reply to the Identifier's previous holder is not an attack on the new request.
       // Telling them apart costs a second MD5, so it is rationed (see Destination.mayCheckLateReply).
-      if (failure === 'bad-response-authenticator' && this.owner.mayCheckLateReply() && this.isLateReply(msg, identifier)) {
-        return this.drop('duplicate');
-      }
+      const late = failure === 'bad-response-authenticator' && this.owner.mayCheckLateReply() ? this.lateReply(msg, identifier) : undefined;
+      if (late) return this.drop(late);
       return this.drop(failure, p);
     }
     const packet = parsePacket(msg);
     if (!packet) return this.drop('malformed', p); // unreachable: checkReply checked the same framing
-    this.release(p);
+    this.release(p, true);
     p.resolve({ packet, rttMs: performance.now() - p.startedAt, dropped: p.dropped ?? {} });
   }
 

@@ -69,12 +69,16 @@ export interface ServerAttempt {
 
 /**
  * Why a received datagram was dropped rather than taken as the reply (RFC 2865 §3, RFC 3579 §3.2,
- * RFC 5080 §2.2.2).
+ * RFC 5080 §2.2.2). Two of them are authentic replies that came when nothing waited for them:
+ * `'duplicate'`, a second reply to a request already answered (the server answered a retransmission
+ * too), and `'late'`, a reply to a request that had timed out or failed (and maybe failed over): a
+ * server slower than `timeout`.
  */
 export type DropReason =
   | 'wrong-source'
   | 'unknown-identifier'
   | 'duplicate'
+  | 'late'
   | 'malformed'
   | 'bad-response-authenticator'
   | 'missing-message-authenticator'
@@ -85,7 +89,11 @@ export type DropReason =
 const dropText: Record<DropReason, [one: string, many: string]> = {
   'wrong-source': ['reply came from an unexpected address', 'replies came from an unexpected address'],
   'unknown-identifier': ['reply carried an unknown Identifier', 'replies carried an unknown Identifier'],
-  duplicate: ['reply was a duplicate or a late reply to an earlier request', 'replies were duplicates or late replies to earlier requests'],
+  duplicate: ['reply was a second reply to a request already answered', 'replies were second replies to requests already answered'],
+  late: [
+    'reply came after its request had timed out or failed (a slow server?)',
+    'replies came after their requests had timed out or failed (a slow server?)',
+  ],
   malformed: ['reply was malformed', 'replies were malformed'],
   'bad-response-authenticator': [
     'reply failed verification of the Response Authenticator (check the shared secret)',

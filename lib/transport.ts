@@ -21,16 +21,17 @@
  *   for the earliest due transmission or timeout among its requests, drives every schedule.
  * - **Drops.** A datagram that is not a verified reply to an outstanding request is dropped and reported
  *   through `onDrop` by reason; it never completes or fails a request. A reply that verifies against the
- *   last request that held its Identifier on that socket (answered, timed out or failed, however long
- *   ago) counts as `'duplicate'`, even when the Identifier was handed to a new request meanwhile; one
- *   that verifies against nothing is `'unknown-identifier'` when no request holds its Identifier.
+ *   last request that held its Identifier on that socket (however long ago) counts as `'duplicate'` when
+ *   that request was answered, `'late'` when it had timed out or failed, even when the Identifier was
+ *   handed to a new request meanwhile; one that verifies against nothing is `'unknown-identifier'` when
+ *   no request holds its Identifier.
  * - **Verify before parse, bounded work.** Checks run cheapest first: source, header framing (Length),
  *   Identifier and packet code with no hashing (`'malformed'`, `'unknown-identifier'`,
  *   `'unexpected-code'`), then the Response Authenticator over the raw bytes (one MD5), then attribute
  *   framing and the Message-Authenticator (one HMAC-MD5, only for a packet that passed the MD5); the
  *   attributes are split only for a verified reply. A datagram that fails the MD5 against the request
  *   holding its Identifier is checked against that Identifier's previous holder (to count a late reply
- *   as `'duplicate'`) only while a per-address budget lasts (64 at once, 64 a second), so a flood of
+ *   as `'late'`) only while a per-address budget lasts (64 at once, 64 a second), so a flood of
  *   forged replies costs one MD5 each.
  * - **Unreachable.** `ECONNREFUSED`, `EHOSTUNREACH`, `ENETUNREACH` or `EHOSTDOWN` on a socket, as an
  *   'error' event or from a send (an ICMP error, which the kernel does not tie to one datagram), fails the

@@ -160,13 +160,13 @@ describe('RadiusClient failover', function () {
       const [sa] = c.serverStatus();
       assert.equal(sa!.counters.accepts, 0);
       assert.equal(sa!.counters.timeouts, 2);
-      assert.deepEqual(sa!.counters.dropped, { duplicate: 2 });
+      assert.deepEqual(sa!.counters.dropped, { late: 2 });
       assert.equal(events.filter(([name]) => name === 'accept').length, 0);
       assert.deepEqual(
         events.filter(([name]) => name === 'dropped').map(([, p]) => p),
         [
-          { server: 'a', reason: 'duplicate' },
-          { server: 'a', reason: 'duplicate' },
+          { server: 'a', reason: 'late' },
+          { server: 'a', reason: 'late' },
         ],
       );
     });

@@ -156,6 +156,23 @@ describe('RADIUS over TLS transport (TlsDestination)', function () {
     assert.equal(c.servers()[0]!.counters.dropped['bad-response-authenticator'], 1);
   });
 
+  it('counts a reply after its request timed out as late, and a second reply to an answered request as duplicate', async () => {
+    let requests = 0;
+    const r = await responder((got) => {
+      // The watchdog's Status-Server after the timeout is answered, so the connection stays up.
+      if (got.packet[0] === Code.StatusServer) return void got.socket.write(reply(got.packet));
+      if (++requests === 1) return void setTimeout(() => got.socket.write(reply(got.packet)), 400);
+      got.socket.write(reply(got.packet));
+      got.socket.write(reply(got.packet));
+    });
+    const c = client(r, { timeout: 200, retries: 0 });
+    await assert.rejects(signIn(c), (err: unknown) => err instanceof RadiusUnavailableError && err.attempts[0]!.reason === 'timeout');
+    await until(() => c.serverStatus()[0]!.counters.dropped.late === 1);
+    assert.equal((await signIn(c)).type, 'accept');
+    await until(() => c.serverStatus()[0]!.counters.dropped.duplicate === 1);
+    assert.deepEqual(c.serverStatus()[0]!.counters.dropped, { late: 1, duplicate: 1 });
+  });
+
   it('reports Protocol-Error (RFC 7930) with its Error-Cause, in the sign-in error and in probe()', async () => {
     const errorCause = Buffer.from([101, 6, 0, 0, 0x01, 0xf6]); // Error-Cause = 502 (Proxy-Request-Not-Routable)
     const r = await responder((got) => got.socket.write(reply(got.packet, 52, [errorCause])));

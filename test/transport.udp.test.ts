@@ -228,7 +228,7 @@ describe('UDP transport (Destination)', function () {
   });
 
   describe('late replies', () => {
-    it('a late reply to an Identifier handed to a new request is a duplicate and leaves the new request alone', async () => {
+    it('a late reply to an Identifier handed to a new request is counted late and leaves the new request alone', async () => {
       const { r, port } = await responder();
       const held: Datagram[] = [];
       // Keep the old and the new request unanswered; answer the 255 fillers at once.
@@ -257,7 +257,7 @@ describe('UDP transport (Destination)', function () {
       r.send(replyTo(first.msg, Code.AccessAccept), first.port); // the late reply to the old request
       await sleep(50);
       assert.equal(settled, false, 'the late reply did not complete the new request');
-      assert.deepEqual(drops, ['duplicate']);
+      assert.deepEqual(drops, ['late']);
 
       r.send(replyTo(second.msg, Code.AccessReject), second.port);
       const result = await next;
@@ -265,7 +265,7 @@ describe('UDP transport (Destination)', function () {
       assert.deepEqual(result.dropped, {});
     });
 
-    it('a reply after the request timed out is a duplicate however late; a reply for an Identifier never used is unknown-identifier', async () => {
+    it('a reply after the request timed out is late however late; a reply for an Identifier never used is unknown-identifier', async () => {
       const { r, port } = await responder();
       const copies: Datagram[] = [];
       r.onMessage = (dg) => copies.push(dg);
@@ -282,7 +282,7 @@ describe('UDP transport (Destination)', function () {
       stray[1] = (stray[1]! + 1) & 0xff; // an Identifier this socket has not used
       r.send(replyTo(stray), request.port);
       await waitFor(() => drops.length === 3);
-      assert.deepEqual(drops, ['duplicate', 'duplicate', 'unknown-identifier']);
+      assert.deepEqual(drops, ['late', 'late', 'unknown-identifier']);
     });
   });
 
@@ -389,7 +389,7 @@ describe('UDP transport (Destination)', function () {
       drops.length = 0;
       r.send(replyTo(first.msg), first.port);
       await waitFor(() => drops.length === 1);
-      assert.deepEqual(drops, ['duplicate']);
+      assert.deepEqual(drops, ['late']);
       r.send(replyTo(second.msg, Code.AccessReject), second.port);
       assert.equal((await next).packet.code, Code.AccessReject);
     });

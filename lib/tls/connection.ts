@@ -67,8 +67,10 @@ export type StatusServerBuilder = (identifier: number) => { packet: Buffer; requ
 export class TlsConnection {
   private readonly socket: TLSSocket;
   private readonly jobs: Array<Job | undefined> = new Array<Job | undefined>(IDENTIFIERS);
-  /** Identifier → Request Authenticator of its last holder, to tell a late reply ('duplicate'). */
+  /** Identifier → Request Authenticator of its last holder, to tell a late or duplicate reply. */
   private readonly finished: Array<Buffer | undefined> = new Array<Buffer | undefined>(IDENTIFIERS);
+  /** Identifier → whether its last holder was answered here (a second reply is a duplicate; else late). */
+  private readonly finishedAnswered: boolean[] = new Array<boolean>(IDENTIFIERS).fill(false);
   private cursor = Math.floor(Math.random() * IDENTIFIERS);
   private readonly queue: Buffer[] = [];
   private buffered: Buffer | undefined;
@@ -158,12 +160,13 @@ export class TlsConnection {
     this.write(packet);
   }
 
-  /** `job` stopped waiting here (answered elsewhere, timed out): frees its Identifier. */
-  forget(job: Job): void {
+  /** `job` stopped waiting here (`answered` here, or timed out, failed, answered elsewhere): frees its Identifier. */
+  forget(job: Job, answered = false): void {
     const at = job.at;
     if (!at || at.connection !== this || this.jobs[at.identifier] !== job) return;
     this.jobs[at.identifier] = undefined;
     this.finished[at.identifier] = at.requestAuthenticator;
+    this.finishedAnswered[at.identifier] = answered;
     this.inFlight--;
     job.at = undefined;
   }
@@ -287,9 +290,9 @@ export class TlsConnection {
     }
     const job = this.jobs[identifier];
     if (!job) {
-      const late = this.finished[identifier];
-      const duplicate = late !== undefined && verifyReply(packet, late, this.secret, this.requireMessageAuthenticator).ok;
-      return this.owner.drop(duplicate ? 'duplicate' : 'unknown-identifier');
+      const previous = this.finished[identifier];
+      const authentic = previous !== undefined && verifyReply(packet, previous, this.secret, this.requireMessageAuthenticator).ok;
+      return this.owner.drop(!authentic ? 'unknown-identifier' : this.finishedAnswered[identifier] ? 'duplicate' : 'late');
     }
     const verdict = verifyReply(packet, job.at!.requestAuthenticator, job.request.secret, job.request.requireMessageAuthenticator);
     if (!verdict.ok) return this.owner.drop(verdict.reason, job);
@@ -298,7 +301,7 @@ export class TlsConnection {
     if (verdict.packet.code !== PROTOCOL_ERROR && !job.request.expectCodes.includes(verdict.packet.code)) {
       return this.owner.drop('unexpected-code', job);
     }
-    this.forget(job);
+    this.forget(job, true);
     this.owner.replied(job, verdict);
   }
 
