@@ -1,11 +1,12 @@
 /**
  * `npm run radius`: a real FreeRADIUS (the Debian/Ubuntu package `freeradius`) on 127.0.0.1 to try the
  * example against, with demo users — `alice` (password) and `carol` (password, then a TOTP code from a
- * phone authenticator app, checked by FreeRADIUS's own rlm_totp after an Access-Challenge). It prints
- * carol's otpauth:// URI and QR code and the command that points `npm start` at it. Ctrl-C (SIGINT), SIGTERM
- * and SIGHUP (its terminal closed) stop it and remove its files.
+ * phone authenticator app, checked by FreeRADIUS's own rlm_totp after an Access-Challenge). It also takes
+ * accounting (RFC 2866) on the next port, written to a `detail` file in its directory. It prints carol's
+ * otpauth:// URI and QR code and the commands that point `npm start` at it. Ctrl-C (SIGINT), SIGTERM and
+ * SIGHUP (its terminal closed) stop it and remove its files.
  *
- *   npm run radius [-- --port 11812] [--secret S] [--totp-secret BASE32] [--verbose]
+ *   npm run radius [-- --port 11812] [--acct-port 11813] [--secret S] [--totp-secret BASE32] [--verbose]
  *
  * The configuration is built from docs/freeradius/ — the lines the README tells admins to add to a stock
  * install (scripts/freeradius-snippets.ts) — and started by the tests' runFreeRadius().
@@ -38,6 +39,8 @@ const TEMPLATE = join(process.cwd(), 'scripts', 'radius', 'radiusd.conf');
 export interface DemoRadiusOptions {
   /** UDP port on 127.0.0.1; 0 picks a free one. Default {@link DEFAULT_PORT}. */
   port?: number;
+  /** UDP accounting port on 127.0.0.1; 0 picks a free one. Default: `port` + 1 (a free one when `port` is 0). */
+  acctPort?: number;
   /** Shared secret; default 24 random bytes, base64url. */
   secret?: string;
   /** carol's TOTP key (raw bytes); default 20 random bytes. */
@@ -48,6 +51,10 @@ export interface DemoRadiusOptions {
 export interface DemoRadius extends FreeRadiusProcess {
   /** '127.0.0.1:PORT' */
   address: string;
+  /** '127.0.0.1:ACCT_PORT': where Accounting-Requests go. */
+  accountingAddress: string;
+  /** The file FreeRADIUS appends every Accounting-Request to (in `dir`). */
+  detailFile: string;
   secret: string;
   /** carol's TOTP key (raw bytes) and its base32 form as FreeRADIUS holds it. */
   totpKey: Buffer;
@@ -59,11 +66,12 @@ export interface DemoRadius extends FreeRadiusProcess {
 }
 
 /** Writes the demo configuration into `dir`. */
-async function writeDemoConfig(dir: string, values: { port: number; secret: string; totpSecret: string }): Promise<void> {
+async function writeDemoConfig(dir: string, values: { port: number; acctPort: number; secret: string; totpSecret: string }): Promise<void> {
   const template = await readFile(TEMPLATE, 'utf8');
   const vars: Record<string, string> = {
     DIR: dir,
     PORT: String(values.port),
+    ACCT_PORT: String(values.acctPort),
     DICTDIR: DICT_DIR,
     LIBDIR: LIB_DIR,
     CLIENT: filledSnippet('client', { clientAddress: '127.0.0.1', secret: values.secret }),
@@ -84,6 +92,12 @@ async function writeDemoConfig(dir: string, values: { port: number; secret: stri
 export async function startDemoRadius(options: DemoRadiusOptions = {}): Promise<DemoRadius> {
   if (!FREERADIUS_BIN) throw new Error(MISSING_FREERADIUS);
   const port = options.port === undefined ? DEFAULT_PORT : options.port === 0 ? await freeUdpPort() : options.port;
+  let acctPort = options.acctPort ?? (options.port === 0 ? 0 : port + 1);
+  if (acctPort === 0) {
+    do acctPort = await freeUdpPort();
+    while (acctPort === port);
+  }
+  if (acctPort === port || acctPort > 65535) throw new TypeError(`--acct-port: a UDP port other than ${port}`);
   // The secret goes into a config line and the printed command: letters, digits, '-' and '_' only.
   const secret = options.secret ?? randomBytes(18).toString('base64url');
   if (!/^[A-Za-z0-9_-]{8,128}$/.test(secret)) throw new TypeError('--secret: 8 to 128 letters, digits, "-" or "_"');
@@ -93,27 +107,38 @@ export async function startDemoRadius(options: DemoRadiusOptions = {}): Promise<
 
   const dir = await mkdtemp(join(tmpdir(), 'passport-radius-demo-'));
   try {
-    await writeDemoConfig(dir, { port, secret, totpSecret: key.base32 });
+    await writeDemoConfig(dir, { port, acctPort, secret, totpSecret: key.base32 });
   } catch (err) {
     await rm(dir, { recursive: true, force: true });
     throw err;
   }
   const running = await runFreeRadius(dir); // removes dir itself when it fails
-  return { ...running, address: `127.0.0.1:${port}`, secret, totpKey, totpSecret: key.base32, totpUri, dir };
+  return {
+    ...running,
+    address: `127.0.0.1:${port}`,
+    accountingAddress: `127.0.0.1:${acctPort}`,
+    detailFile: join(dir, 'detail'),
+    secret,
+    totpKey,
+    totpSecret: key.base32,
+    totpUri,
+    dir,
+  };
 }
 
 const MISSING_FREERADIUS =
   'FreeRADIUS is not installed. Install the Debian/Ubuntu package `freeradius` (sudo apt-get install freeradius; ' +
   'its own service on port 1812 may keep running, this demo uses another port), or set FREERADIUS_BIN to the freeradius binary.';
 
-const USAGE = 'usage: npm run radius [-- --port N] [--secret S] [--totp-secret BASE32] [--verbose]';
+const USAGE = 'usage: npm run radius [-- --port N] [--acct-port N] [--secret S] [--totp-secret BASE32] [--verbose]';
 
 /** Parses the command line; throws a usage message. */
-function parseCommandLine(argv: string[]): { port: number; secret?: string; totpKey?: Buffer; verbose: boolean } {
+function parseCommandLine(argv: string[]): { port: number; acctPort?: number; secret?: string; totpKey?: Buffer; verbose: boolean } {
   const { values } = parseArgs({
     args: argv,
     options: {
       port: { type: 'string' },
+      'acct-port': { type: 'string' },
       secret: { type: 'string' },
       'totp-secret': { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -124,6 +149,8 @@ function parseCommandLine(argv: string[]): { port: number; secret?: string; totp
   if (values.help) throw new Error(USAGE);
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: a UDP port (0 for any free one)\n${USAGE}`);
+  const acctPort = values['acct-port'] === undefined ? undefined : Number(values['acct-port']);
+  if (acctPort !== undefined && (!Number.isInteger(acctPort) || acctPort < 0 || acctPort > 65535)) throw new Error(`--acct-port: a UDP port (0 for any free one)\n${USAGE}`);
   let totpKey: Buffer | undefined;
   if (values['totp-secret'] !== undefined) {
     try {
@@ -133,7 +160,7 @@ function parseCommandLine(argv: string[]): { port: number; secret?: string; totp
     }
     if (totpKey.length < 10) throw new Error('--totp-secret: at least 16 base32 characters (80 bits)');
   }
-  return { port, verbose: values.verbose, ...(values.secret !== undefined ? { secret: values.secret } : {}), ...(totpKey ? { totpKey } : {}) };
+  return { port, verbose: values.verbose, ...(acctPort !== undefined ? { acctPort } : {}), ...(values.secret !== undefined ? { secret: values.secret } : {}), ...(totpKey ? { totpKey } : {}) };
 }
 
 async function main(): Promise<number> {
@@ -171,6 +198,7 @@ async function main(): Promise<number> {
   console.log(
     [
       `FreeRADIUS (demo) is running on ${demo.address}, shared secret ${demo.secret}, NAS-Identifier ${DEMO_NAS_IDENTIFIER}.`,
+      `Accounting (RFC 2866) on ${demo.accountingAddress}, same secret; every record is appended to ${demo.detailFile}.`,
       `Configuration: ${demo.dir} (built from docs/freeradius/, removed on exit).`,
       '',
       'Users:',
@@ -184,8 +212,11 @@ async function main(): Promise<number> {
       '',
       'Point the example at it, in another terminal:',
       `  RADIUS_ADDRESS=${demo.address} RADIUS_SECRET=${demo.secret} RADIUS_NAS_IDENTIFIER=${DEMO_NAS_IDENTIFIER} npm start`,
+      'with accounting of console sessions (Start at sign-in, Stop at sign-out, in the detail file above):',
+      `  CONSOLE_ACCOUNTING=1 RADIUS_SERVERS='[{"name":"${demo.address}","address":"${demo.address}","accountingAddress":"${demo.accountingAddress}"}]' RADIUS_SECRET=${demo.secret} RADIUS_NAS_IDENTIFIER=${DEMO_NAS_IDENTIFIER} npm start`,
       'or test it with the command line:',
       `  RADIUS_SECRET=${demo.secret} node dist/cli/index.js probe --address ${demo.address} --nas-identifier ${DEMO_NAS_IDENTIFIER}`,
+      `  RADIUS_SECRET=${demo.secret} node dist/cli/index.js acct start --user ${DEMO_RADIUS_USERS.alice.username} --address ${demo.address} --accounting-address ${demo.accountingAddress} --nas-identifier ${DEMO_NAS_IDENTIFIER}`,
       '',
       `Ctrl-C stops it.${args.verbose ? '' : ' (--verbose shows FreeRADIUS\'s debug log.)'}`,
     ].join('\n'),

@@ -33,6 +33,16 @@ function processesUsing(dir: string): number[] {
     .map(Number);
 }
 
+/** The records of a FreeRADIUS `detail` file whose text includes `needle` (raw blocks), waiting up to 5 s for one. */
+async function detailRecords(file: string, needle: string): Promise<string[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const blocks = existsSync(file) ? readFileSync(file, 'utf8').split(/\n\s*\n/).filter((b) => b.includes(needle)) : [];
+    if (blocks.length > 0 || Date.now() > deadline) return blocks;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** A code that is not the current one. */
 function wrongCode(key: Buffer): string {
   return String((Number(totpCode(key)) + 1) % 1_000_000).padStart(6, '0');
@@ -172,6 +182,48 @@ describeFreeRadius('npm run radius: the demo FreeRADIUS', function () {
     }
   });
 
+  it('records accounting: a Start sent to its accounting address lands in the detail file in its directory', async () => {
+    assert.equal(demo.detailFile, join(demo.dir, 'detail'));
+    const client = new RadiusClient({ servers: [server({ accountingAddress: demo.accountingAddress })] });
+    try {
+      const sessionId = randomBytes(8).toString('hex');
+      const result = await client.account({ statusType: 'Start', sessionId, username: alice.username });
+      assert.equal(result.server, 'demo');
+      const [record] = await detailRecords(demo.detailFile, sessionId);
+      assert.ok(record, `no record for ${sessionId} in ${demo.detailFile}`);
+      assert.match(record, /Acct-Status-Type = Start/);
+      assert.match(record, /User-Name = "alice"/);
+      assert.match(record, new RegExp(`NAS-Identifier = "${DEMO_NAS_IDENTIFIER}"`));
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("the example console with accounting: sign-in sends a Start and /logout a Stop of the same session (endSession before req.logout)", async () => {
+    const { app, close } = createApp({ servers: [server({ accountingAddress: demo.accountingAddress })], accounting: true, sessionSecret: 'radius-script-acct' });
+    try {
+      const agent = request.agent(app);
+      await agent.post('/login').type('form').send({ username: alice.username, password: alice.password }).expect(303);
+      // The newest Start (an earlier test wrote one too).
+      const start = (await detailRecords(demo.detailFile, 'Acct-Status-Type = Start')).at(-1) ?? '';
+      assert.match(start, /User-Name = "alice"/);
+      const sessionId = /Acct-Session-Id = "([0-9A-Fa-f]+)"/.exec(start)?.[1];
+      assert.ok(sessionId, `no Start in the detail file:\n${start}`);
+      assert.equal((await detailRecords(demo.detailFile, `Acct-Session-Id = "${sessionId}"`)).length, 1, 'a Stop before /logout');
+      const out = await agent.post('/logout');
+      assert.equal(out.status, 303);
+      assert.equal(out.headers.location, '/login');
+      const stops = await detailRecords(demo.detailFile, `Acct-Session-Id = "${sessionId}"`);
+      const stop = stops.find((b) => /Acct-Status-Type = Stop/.test(b));
+      assert.ok(stop, `no Stop for ${sessionId}:\n${stops.join('\n\n')}`);
+      assert.match(stop, /Acct-Terminate-Cause = User-Request/);
+      assert.match(stop, /Acct-Session-Time = \d+/);
+      assert.equal((await agent.get('/account')).status, 303, 'still signed in after /logout');
+    } finally {
+      await close();
+    }
+  });
+
   it('probe: Reachable through Status-Server with no warning', async () => {
     const result = await probe(server());
     assert.equal(result.status, 'reachable', result.message);
@@ -224,6 +276,22 @@ describeFreeRadius('npm run radius: the command', function () {
     const result = await probe({ name: 'demo', address: start[1]!, secret: start[2]!, attributes: { 'NAS-Identifier': 'passport_console' } });
     assert.equal(result.status, 'reachable', result.message);
     assert.deepEqual(result.warnings, []);
+
+    // Accounting: the printed port takes a Start, which lands in the printed detail file.
+    const acct = /^Accounting \(RFC 2866\) on (127\.0\.0\.1:\d+), same secret; every record is appended to (\S+)\.$/m.exec(out);
+    assert.ok(acct, out);
+    assert.equal(acct[2], join(dir, 'detail'));
+    assert.match(out, new RegExp(`^ {2}CONSOLE_ACCOUNTING=1 RADIUS_SERVERS='\\[\\{"name":"[^"]+","address":"${start[1]!.replace(/\./g, '\\.')}","accountingAddress":"${acct[1]!.replace(/\./g, '\\.')}"\\}\\]' RADIUS_SECRET=${start[2]!} RADIUS_NAS_IDENTIFIER=passport_console npm start$`, 'm'));
+    const client = new RadiusClient({ servers: [{ name: 'demo', address: start[1]!, accountingAddress: acct[1]!, secret: start[2]!, attributes: { 'NAS-Identifier': 'passport_console' } }] });
+    try {
+      const sessionId = randomBytes(8).toString('hex');
+      await client.account({ statusType: 'Start', sessionId, username: 'alice' });
+      const [record] = await detailRecords(acct[2]!, sessionId);
+      assert.ok(record, `no record for ${sessionId} in ${acct[2]}`);
+      assert.match(record, /Acct-Status-Type = Start/);
+    } finally {
+      await client.close();
+    }
 
     cmd.child.kill('SIGINT');
     assert.equal(await cmd.exit, 0, cmd.stderr());
