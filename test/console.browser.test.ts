@@ -20,6 +20,7 @@ import { describeBrowser, launchChromium } from './support/browser';
 import { startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { freeUdpPort } from './support/ports';
 import { describeRequiring } from './support/requirements';
+import { FortiAuthenticatorProfile, RadiusTestServer } from '../lib/testing';
 import { freeradiusAvailable } from './support/freeradius';
 
 const NAS = 'passport-test';
@@ -268,4 +269,86 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
       });
     },
   );
+});
+
+describeBrowser('the example challenge page in a real browser: an empty code only where the server invites one', function () {
+  this.timeout(60000);
+  const SECRET = 'forti-browser-secret-16';
+  let forti: FortiAuthenticatorProfile;
+  let radius: RadiusTestServer;
+  let demo: Demo;
+  const apps: ExampleApp[] = [];
+  const servers: Server[] = [];
+  let browser: Browser;
+
+  async function serve(built: ExampleApp): Promise<string> {
+    apps.push(built);
+    const http = createServer(built.app);
+    servers.push(http);
+    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
+    return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+  }
+
+  before(async () => {
+    forti = new FortiAuthenticatorProfile({ pushDelayMs: 100, users: { frank: { password: 'frank-password', tokencode: '135790' } } });
+    radius = new RadiusTestServer({ secret: SECRET, handler: forti });
+    await radius.listen();
+    demo = await startDemo();
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    for (const http of servers) {
+      http.closeAllConnections();
+      await new Promise<void>((done) => http.close(() => done()));
+    }
+    await Promise.all(apps.map((a) => a.close()));
+    await radius?.close();
+    await demo?.close();
+  });
+
+  it('FortiAuthenticator with allowEmptyResponse: Verify with the code left empty sends the push and signs in', async () => {
+    const url = await serve(
+      createApp({ servers: [{ name: 'forti', address: radius.address, secret: SECRET, attributes: { 'NAS-Identifier': NAS }, timeout: 5000, allowEmptyResponse: true }] }),
+    );
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${url}/login`);
+      await page.getByLabel('User name').fill('frank');
+      await page.getByLabel('Password').fill('frank-password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${url}/login/challenge`);
+      assert.equal(await page.getByLabel('Code', { exact: true }).getAttribute('required'), null);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.waitForURL(`${url}/account`);
+      assert.equal(await page.locator('#username').textContent(), 'frank');
+      assert.equal(forti.pushCount('frank'), 1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('a server without allowEmptyResponse: the browser does not send an empty code (required), the page stays', async () => {
+    const url = await serve(createApp({ settings: demo.settings }));
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${url}/login`);
+      await page.getByLabel('User name').fill(DEMO_USERS.carol.username);
+      await page.getByLabel('Password').fill(DEMO_USERS.carol.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${url}/login/challenge`);
+      demo.acme.received.length = 0;
+      await page.getByRole('button', { name: 'Verify' }).click();
+      assert.equal(await page.getByLabel('Code', { exact: true }).evaluate((el) => (el as unknown as { validity: { valueMissing: boolean } }).validity.valueMissing), true);
+      assert.equal(page.url(), `${url}/login/challenge`);
+      assert.equal(demo.acme.received.length, 0);
+      await page.getByLabel('Code', { exact: true }).fill(DEMO_USERS.carol.code);
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.waitForURL(`${url}/account`);
+    } finally {
+      await context.close();
+    }
+  });
 });

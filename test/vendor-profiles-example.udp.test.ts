@@ -2,8 +2,8 @@
  * The vendor profiles of `passport-radius/testing` through the example app's own pages (issue 12 item 4):
  * /login, the challenge page (its prompt and input type), /account. Right answers sign in, wrong ones come
  * back to /login, and the simulated server sees exactly one push per sign-in attempt. (Empty responses —
- * FortiAuthenticator's push, privacyIDEA's poll — are driven in test/vendor-profiles.udp.test.ts: the
- * example's code input is `required`, so its page cannot send one.)
+ * FortiAuthenticator's push, privacyIDEA's poll — are driven in test/vendor-profiles.udp.test.ts, and
+ * through the example's challenge page in Chromium in test/console.browser.test.ts.)
  */
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
