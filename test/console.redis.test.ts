@@ -76,6 +76,29 @@ describeRedis('the example console on two instances sharing Redis (settings and 
     assert.match((await bob.get('/account')).text, /<strong id="server">shared-extra<\/strong>/);
   });
 
+  it('refuses settings in Redis holding a name with a bidi override: not applied on a running instance (an alert names the entry), an error at start', async () => {
+    const a = await instance();
+    const before = JSON.stringify(a.radius.settings);
+    const writer = createClient({ url: redis.url });
+    await writer.connect();
+    clients.push(writer);
+    const bad = a.radius.settings;
+    bad.organizations.find((o) => o.id === 'globex')!.name = 'Globex\u202Exebolg';
+    await writer.set('console-test:settings', JSON.stringify(bad));
+    await writer.publish('console-test:settings', 'another-instance');
+    await until(() => a.alerts.list().some((e) => e.text.startsWith('settings saved elsewhere could not be applied')), 'instance A reports the bad settings');
+    const line = a.alerts.list().find((e) => e.text.startsWith('settings saved elsewhere could not be applied'))!;
+    assert.match(line.text, /Organization \d \("Globex<U\+202E>xebolg"\): its name must not contain control characters, line breaks or bidirectional-text controls \(found U\+202E\)/);
+    assert.doesNotMatch(line.text, /\u202E/);
+    assert.equal(JSON.stringify(a.radius.settings), before, 'the bad settings were applied');
+    // A new instance starting from them: a clear error naming the entry.
+    const store = await new RedisSettingsStore(redis.url, 'console-test:settings').connect();
+    stores.push(store);
+    const loaded = (await store.load())!;
+    assert.throws(() => createApp({ settings: loaded, settingsStore: store }), /Organization \d \("Globex<U\+202E>xebolg"\): its name must not/);
+    await writer.set('console-test:settings', before);
+  });
+
   it('shares the throttling counts: failures on A count on B', async () => {
     const limit = { perUser: { points: 2, durationSeconds: 60 } };
     const a = await instance(limit);
