@@ -53,7 +53,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   private readonly failoverOnTimeout: boolean;
   private closed = false;
   /** The servers' transports (sockets), created on first use, closed once idle when retired. */
-  private readonly transports = new ServerTransports((server, reason) => this.emit('dropped', { server, reason }));
+  private readonly transports: ServerTransports;
   /** Accounting-Requests (RFC 2866), on transports of their own to each server's accounting address. */
   private accounting: RadiusAccounting;
   /** Accounting of a server list replaced by setServers, until its records in flight are done. */
@@ -77,6 +77,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
       'server-up': (payload) => this.emit('server-up', payload),
     });
     this.health = new HealthMonitor(this.pool);
+    this.transports = new ServerTransports((server, reason) => this.emit('dropped', { server, reason }), this.health);
     this.warnings = this.warn(normalized.servers);
     this.accounting = this.newAccounting(normalized.servers);
   }

@@ -17,6 +17,10 @@
  *   So a server that answers nothing is held down within about 3 s, whatever its `timeout`.
  * - **Pending requests stay pending.** The watchdog never fails a request: a request still inside its
  *   timeout keeps waiting at its server, and failover happens only when it times out (or fails).
+ * - **TLS connection watchdog** (lib/transport-tls.ts). An idle RadSec connection asks its server with
+ *   Status-Server every 30 s. A verified answer counts as heard; an unanswered one (the connection is then
+ *   closed) starts the watchdog here, from a fresh connection, so a server that hangs while nobody signs in
+ *   is held down before a sign-in waits for it.
  * - **ICMP.** A port unreachable is easy to forge off-path (Linux matches it to a connected socket by
  *   addresses and ports only). It may end the requests pending on that one socket, as a timeout would,
  *   but holds nothing down by itself: the watchdog, from a fresh source port, confirms first. A port that

@@ -8,6 +8,7 @@
  */
 import createDebug from 'debug';
 import { AttemptFailure, RadiusClosedError, type DropReason } from './errors';
+import type { HealthMonitor } from './health';
 import type { ServerRuntime } from './pool';
 import { resolveHost } from './resolve';
 import { RetiredServers } from './retire';
@@ -23,8 +24,15 @@ export class ServerTransports {
   /** Servers taken out by `setServers`: their transports close once idle. */
   private readonly retired = new RetiredServers((closing) => this.track(closing));
 
-  /** @param onDrop - told of every datagram dropped on a server's transport (the client emits `'dropped'`). */
-  constructor(private readonly onDrop: (server: string, reason: DropReason) => void) {}
+  /**
+   * @param onDrop - told of every datagram dropped on a server's transport (the client emits `'dropped'`).
+   * @param health - told what a TLS connection's own watchdog found: an answer is life; an unanswered one
+   *   makes it confirm from a fresh connection, and hold the server down if that goes unanswered too.
+   */
+  constructor(
+    private readonly onDrop: (server: string, reason: DropReason) => void,
+    private readonly health: Pick<HealthMonitor, 'heard' | 'confirm'>,
+  ) {}
 
   /**
    * The transport for `ip` (the server's address, resolved), created on first use.
@@ -55,6 +63,11 @@ export class ServerTransports {
         (count) => {
           runtime.status.counters.kernelDropped += count;
           debug('%s: the kernel dropped %d datagram(s) from this server: receive buffer full (RcvbufErrors; a flood?)', runtime.config.name, count);
+        },
+        (answered) => {
+          debug('%s: TLS connection watchdog %s', runtime.config.name, answered ? 'answered' : 'unanswered: confirming');
+          if (answered) this.health.heard(runtime);
+          else void this.health.confirm(runtime);
         },
       );
       runtime.transports.set(key, t);

@@ -26,7 +26,10 @@
  *   Error-Cause in `detail`.
  * - **Watchdog.** A connection that received nothing for 30 s, or whose request got no reply in time, is
  *   asked with Status-Server (RFC 5997 §4.1, RFC 3539 §3.4); when neither that nor anything else is
- *   answered within the server's `timeout`, the connection is closed. A connection that carried no request
+ *   answered within the server's `timeout`, the connection is closed. Either outcome goes to `onWatchdog`:
+ *   the client's health monitor takes an answer as life and an unanswered watchdog as the cue to confirm
+ *   from a fresh connection (lib/health.ts), so an idle server that died is held down before a sign-in
+ *   waits for it. A connection that carried no request
  *   for 5 minutes is closed (the server's own idle timeout may close it first; the next request reconnects).
  * - **Process lifetime.** Sockets and connection timers are unref'd; only pending requests keep the
  *   process alive. `close()` fails what is pending with `closed` and resolves once the sockets closed.
@@ -40,6 +43,15 @@ import { ExchangeError, type ExchangeRequest, type ExchangeResult } from './tran
 import { errorCause, PROTOCOL_ERROR, TlsConnection, type ConnectionTimers, type Job } from './tls/connection';
 import type { TlsFailure } from './tls/failure';
 import type { NormalizedTls } from './tls/options';
+
+/**
+ * Timer defaults, in ms (see the module notes): the watchdog interval (RFC 3539 §3.4.1 suggests 30 s), the
+ * idle close, and the reconnect back-off bounds. Read when a destination is created; integration tests
+ * lower them (and put them back) to see a watchdog act without waiting 30 s.
+ *
+ * @internal
+ */
+export const TLS_TIMER_DEFAULTS = { watchdogInterval: 30_000, idleTimeout: 300_000, backoffMin: 1_000, backoffMax: 30_000 };
 
 /** Settings of one {@link TlsDestination}. */
 export interface TlsDestinationOptions {
@@ -59,6 +71,11 @@ export interface TlsDestinationOptions {
   watchdogTimeout: number;
   /** Told of every dropped packet, by reason. */
   onDrop?: (reason: DropReason) => void;
+  /**
+   * Told of each connection watchdog's outcome: `true` for a verified reply to its Status-Server, `false`
+   * when it went unanswered and the connection was closed (the client's health monitor decides from there).
+   */
+  onWatchdog?: (answered: boolean) => void;
   /** Test hooks: timers in milliseconds. */
   timers?: Partial<Omit<ConnectionTimers, 'watchdogTimeout'> & { backoffMin: number; backoffMax: number }>;
 }
@@ -111,17 +128,20 @@ export class TlsDestination {
       this.failures = 0;
       this.lastFailure = undefined;
     },
+    watchdog: (answered: boolean) => {
+      if (!this.closed) this.options.onWatchdog?.(answered);
+    },
   };
 
   /** @param options - see {@link TlsDestinationOptions}. */
   constructor(private readonly options: TlsDestinationOptions) {
     this.timers = {
-      watchdogInterval: options.timers?.watchdogInterval ?? 30_000,
+      watchdogInterval: options.timers?.watchdogInterval ?? TLS_TIMER_DEFAULTS.watchdogInterval,
       watchdogTimeout: options.watchdogTimeout,
-      idleTimeout: options.timers?.idleTimeout ?? 300_000,
+      idleTimeout: options.timers?.idleTimeout ?? TLS_TIMER_DEFAULTS.idleTimeout,
     };
-    this.backoffMin = options.timers?.backoffMin ?? 1_000;
-    this.backoffMax = options.timers?.backoffMax ?? 30_000;
+    this.backoffMin = options.timers?.backoffMin ?? TLS_TIMER_DEFAULTS.backoffMin;
+    this.backoffMax = options.timers?.backoffMax ?? TLS_TIMER_DEFAULTS.backoffMax;
   }
 
   /** Requests currently in flight. */

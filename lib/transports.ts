@@ -33,6 +33,7 @@ export interface Transport {
  * @param port - the port to talk to: the server's `port` unless given (its `accountingPort` for accounting).
  * @param onKernelDrops - told how many more datagrams the kernel dropped (receive buffer full) when the
  *   transport finds some (UDP only).
+ * @param onWatchdog - told of each connection watchdog's outcome (TLS only; see `TlsDestinationOptions`).
  */
 export function createTransport(
   server: NormalizedServer,
@@ -40,6 +41,7 @@ export function createTransport(
   onDrop: (reason: DropReason) => void,
   port = server.port,
   onKernelDrops?: (count: number) => void,
+  onWatchdog?: (answered: boolean) => void,
 ): Transport {
   if (server.transport === 'tls' && server.tls) {
     return new TlsDestination({
@@ -51,6 +53,7 @@ export function createTransport(
       attributes: server.attributes,
       watchdogTimeout: server.timeout,
       onDrop,
+      ...(onWatchdog ? { onWatchdog } : {}),
     });
   }
   return new Destination(ip, port, onDrop, onKernelDrops);

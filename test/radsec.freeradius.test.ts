@@ -2,21 +2,40 @@
  * RADIUS over TLS (RadSec, RFC 6614) against FreeRADIUS 3.2 with a TLS listener: PAP, CHAP and the
  * two-factor flow through RadiusStrategy; why a TLS server fails (wrong CA, wrong name, expired
  * certificate, refused client) in probe() and in the sign-in error; failover when the server dies and
- * its return after a restart.
+ * its return after a restart; an idle connection's watchdog holding a frozen server down.
  */
 import { strict as assert } from 'node:assert';
-import { writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import request from 'supertest';
 import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { run } from '../lib/cli/program';
+import { TLS_TIMER_DEFAULTS } from '../lib/transport-tls';
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { freeTcpPort } from './support/ports';
 import { makePki, type Pki } from './support/tls';
 
 const NAS = { 'NAS-Identifier': 'radsec-test' };
+
+/** The process id of the FreeRADIUS started with config directory `dir` (from /proc; that process only). */
+async function freeRadiusPid(dir: string): Promise<number> {
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const args = (await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (args.includes('-d') && args[args.indexOf('-d') + 1] === dir) return Number(entry);
+  }
+  throw new Error(`no FreeRADIUS process with -d ${dir}`);
+}
+
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
   let pki: Pki;
@@ -221,6 +240,47 @@ describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
   });
 
   describe('a TLS server that dies and comes back', () => {
+    it("holds a frozen server down through its idle connection's watchdog, before any sign-in waits for it, and up again once it answers", async function () {
+      this.timeout(60000);
+      const tlsPort = await freeTcpPort();
+      const frozen = await startFreeRadius({ statusServer: true, tls: { port: tlsPort, certFile: pki.server.certFile, keyFile: pki.server.keyFile, caFile: pki.ca.certFile } });
+      const pid = await freeRadiusPid(frozen.dir);
+      const saved = { ...TLS_TIMER_DEFAULTS };
+      // A connection idle for 0.5 s (not 30 s) sends its Status-Server watchdog; it waits the server's timeout
+      // (2 s). Read when the client's transport is created, at the first sign-in; put back in `finally`.
+      TLS_TIMER_DEFAULTS.watchdogInterval = 500;
+      const client = new RadiusClient({ holdDown: 60_000, servers: [tlsServer({ name: 'a', address: `127.0.0.1:${tlsPort}`, timeout: 2000 })] });
+      const events: string[] = [];
+      client.on('server-down', (e) => events.push(`down ${e.server}`));
+      client.on('server-up', (e) => events.push(`up ${e.server}`));
+      const alice = { username: 'alice', password: USERS.alice.password };
+      try {
+        assert.equal((await client.authenticate(alice)).type, 'accept');
+        await new Promise((r) => setTimeout(r, 1500)); // watchdogs answered meanwhile: nothing changes
+        assert.deepEqual(events, []);
+        process.kill(pid, 'SIGSTOP'); // alive to TCP, answers nothing: what a hung or partitioned server looks like
+        // Unanswered watchdog (0.5 s + 2 s) → the health monitor confirms from a fresh connection (0.5 s) → held down.
+        await until(() => events.length > 0, 15_000);
+        assert.deepEqual(events, ['down a']);
+        const [status] = client.serverStatus();
+        assert.equal(status!.state, 'held-down');
+        assert.equal(status!.counters.requests, 1, 'no sign-in was sent to find it out');
+        process.kill(pid, 'SIGCONT');
+        // The only server, held down, is still tried; its Access-Accept brings it back up.
+        assert.equal((await client.authenticate(alice)).type, 'accept');
+        assert.deepEqual(events, ['down a', 'up a']);
+      } finally {
+        Object.assign(TLS_TIMER_DEFAULTS, saved);
+        try {
+          process.kill(pid, 'SIGCONT');
+        } catch {
+          // already gone
+        }
+        await client.close();
+        await frozen.stop();
+      }
+    });
+
     it('fails over to the next server, and is used again after a restart without a process restart', async function () {
       this.timeout(60000);
       const tlsPort = await freeTcpPort();

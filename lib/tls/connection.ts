@@ -30,6 +30,11 @@ export interface ConnectionOwner {
   replied(job: Job, bytes: ReturnType<typeof verifyReply> & { ok: true }): void;
   /** The first verified packet arrived: the server accepts this connection (reconnect back-off starts over). */
   working(): void;
+  /**
+   * The watchdog's outcome (RFC 3539 §3.4): `true` when its Status-Server got a verified reply, `false` when
+   * neither it nor anything else was answered in time (the connection is then closed).
+   */
+  watchdog(answered: boolean): void;
 }
 
 /** One exchange in progress, over whichever connection carries it now. */
@@ -234,6 +239,7 @@ export class TlsConnection {
         // RFC 3539 §3.4: no answer to the watchdog, nothing else either: the connection is dead.
         this.socket.destroy();
         this.fail(undefined, true);
+        this.owner.watchdog(false);
         return;
       }
       if (this.lastReceived >= this.watchdog.sentAt) this.watchdog = undefined;
@@ -286,6 +292,7 @@ export class TlsConnection {
       this.lastReceived = performance.now();
       this.watchdog = undefined;
       this.schedule();
+      this.owner.watchdog(true);
       return;
     }
     const job = this.jobs[identifier];
