@@ -110,7 +110,7 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
   /**
    * Replaces the server list at run time (e.g. from an admin console). The whole list is validated first:
    * a `TypeError` naming the server and the option changes nothing. Then new sign-ins use the new list
-   * (and `serverNames` / `servers()` show it) at once; sign-ins in flight finish on the configuration they
+   * (and `serverNames` / `serverStatus()` show it) at once; sign-ins in flight finish on the configuration they
    * started with; a server whose options are unchanged keeps its sockets, counters and hold-down; the
    * sockets of removed or reconfigured servers close once nothing is in flight on them. A pending
    * Access-Challenge of a removed server cannot be answered (`respond` throws `RadiusConfigError`); the
