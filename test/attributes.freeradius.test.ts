@@ -125,23 +125,41 @@ describeFreeRadius('Reply attributes in the profile (FreeRADIUS)', function () {
   });
 
   describe('applySessionTimeout', function () {
-    const expiresIn = (setCookie: string[] | string | undefined): number | undefined => {
+    /** The session cookie's Expires (ms since the epoch), or undefined for a browser-session cookie. */
+    const expiresAt = (setCookie: string[] | string | undefined): number | undefined => {
       const line = [setCookie ?? []].flat().find((c) => c.startsWith('connect.sid='));
       assert.ok(line, 'a session cookie is set');
       const m = /Expires=([^;]+)/i.exec(line);
-      return m ? Date.parse(m[1]!) - Date.now() : undefined;
+      return m ? Date.parse(m[1]!) : undefined;
+    };
+    /**
+     * Asserts that `expires` is Session-Timeout (3600 s) after a moment within the request: express-session
+     * sets it from its own Date.now() while the request runs, and the header keeps whole seconds (RFC 7231
+     * §7.1.1.1), so the bound is [start of the request's second, end of the request] + 3600 s.
+     */
+    const assertOneHourAfter = (expires: number | undefined, before: number, after: number): void => {
+      const earliest = Math.floor((before + 3_600_000) / 1000) * 1000;
+      const latest = after + 3_600_000;
+      assert.ok(expires !== undefined && expires >= earliest && expires <= latest, `Expires ${expires} not in [${earliest}, ${latest}]`);
     };
 
     it('makes the cookie expire after Session-Timeout seconds (custom callback calling req.logIn)', async () => {
       const { app, store } = buildApp({ servers: [server()], applySessionTimeout: true });
+      const before = Date.now();
       const res = await request(app).post('/login').type('form').send({ username: frank.name, password: frank.password });
+      const after = Date.now();
       assert.equal(res.status, 200);
       assert.equal(res.body.info.sessionTimeout, 3600);
-      const ms = expiresIn(res.headers['set-cookie']);
-      assert.ok(ms !== undefined && Math.abs(ms - 3_600_000) < 5000, `Expires in ${ms} ms`);
+      assertOneHourAfter(expiresAt(res.headers['set-cookie']), before, after);
       const stored = Object.values((store as unknown as { sessions: Record<string, string> }).sessions).map((s) => JSON.parse(s));
       assert.equal(stored.length, 1);
-      assert.equal(stored[0].cookie.originalMaxAge, 3_600_000, 'the store holds the same lifetime');
+      // The store holds the same lifetime: an expiry 3600 s after a moment within the request, and an
+      // originalMaxAge of 3600 s less at most the milliseconds that passed while express-session set it
+      // (it recomputes originalMaxAge as expires − its own Date.now() each time it touches the cookie).
+      const storedExpires = Date.parse(stored[0].cookie.expires);
+      assert.ok(storedExpires >= before + 3_600_000 && storedExpires <= after + 3_600_000, `stored expiry ${stored[0].cookie.expires}`);
+      const originalMaxAge: number = stored[0].cookie.originalMaxAge;
+      assert.ok(originalMaxAge <= 3_600_000 && originalMaxAge >= 3_600_000 - (after - before), `originalMaxAge ${originalMaxAge}`);
       assert.equal(stored[0].passport.user.username, 'frank');
     });
 
@@ -154,11 +172,12 @@ describeFreeRadius('Reply attributes in the profile (FreeRADIUS)', function () {
       app.use(pp.session());
       app.post('/login', pp.authenticate('radius', { successRedirect: '/in', failureRedirect: '/out', keepSessionInfo: true }));
       try {
+        const before = Date.now();
         const res = await request(app).post('/login').type('form').send({ username: frank.name, password: frank.password });
+        const after = Date.now();
         assert.equal(res.status, 302);
         assert.equal(res.headers.location, '/in');
-        const ms = expiresIn(res.headers['set-cookie']);
-        assert.ok(ms !== undefined && Math.abs(ms - 3_600_000) < 5000, `Expires in ${ms} ms`);
+        assertOneHourAfter(expiresAt(res.headers['set-cookie']), before, after);
       } finally {
         await strategy.close();
       }
@@ -168,7 +187,7 @@ describeFreeRadius('Reply attributes in the profile (FreeRADIUS)', function () {
       const { app } = buildApp({ servers: [server()] });
       const res = await request(app).post('/login').type('form').send({ username: frank.name, password: frank.password });
       assert.equal(res.status, 200);
-      assert.equal(expiresIn(res.headers['set-cookie']), undefined);
+      assert.equal(expiresAt(res.headers['set-cookie']), undefined);
     });
 
     it('leaves the cookie alone when the Access-Accept has no Session-Timeout', async () => {
@@ -176,7 +195,7 @@ describeFreeRadius('Reply attributes in the profile (FreeRADIUS)', function () {
       const res = await request(app).post('/login').type('form').send({ username: USERS.alice.name, password: USERS.alice.password });
       assert.equal(res.status, 200);
       assert.equal(res.body.info.sessionTimeout, undefined);
-      assert.equal(expiresIn(res.headers['set-cookie']), undefined);
+      assert.equal(expiresAt(res.headers['set-cookie']), undefined);
     });
 
     it('rejects a value that is not a boolean', () => {

@@ -48,6 +48,8 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.ok(typeof result.rttMs === 'number' && result.rttMs >= 0 && result.rttMs < 1500);
     assert.match(result.message, /^Reachable \(\d+ ms, status-server\)$/);
     assert.deepEqual(result.warnings, []);
+    // FreeRADIUS logs the reply after sending it: wait for that line before reading what it received.
+    await waitForOutputSince(withStatus, mark, /Sent Access-Accept/);
     const seen = withStatus.output().slice(mark);
     assert.match(seen, /Received Status-Server Id/);
     assert.match(seen, /NAS-Identifier = "probe-test"/);
@@ -71,6 +73,7 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     // Status-Server gets a third of the 1500 ms before the fallback.
     const elapsed = performance.now() - started;
     assert.ok(elapsed >= 490 && elapsed < 2500, `took ${elapsed} ms`);
+    await waitForOutputSince(withoutStatus, mark, /Sent Access-Reject/);
     const seen = withoutStatus.output().slice(mark);
     assert.match(seen, /User-Name = "passport-radius-probe-[0-9a-f]{24}"/);
     assert.match(seen, /Sent Access-Reject/);
@@ -81,7 +84,7 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     const result = await probe(options(withoutStatus.address, withoutStatus.secret, { protocol: 'chap' }));
     assert.equal(result.status, 'reachable', result.message);
     assert.equal(result.method, 'access-request');
-    assert.match(withoutStatus.output().slice(mark), /CHAP-Password = 0x/);
+    await waitForOutputSince(withoutStatus, mark, /CHAP-Password = 0x/);
   });
 
   it("reports 'bad-secret' when a server that does not require Message-Authenticator answers a wrong secret", async () => {
@@ -92,6 +95,7 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.equal(result.method, 'access-request');
     assert.match(result.message, /shared secret/);
     assert.ok((result.dropped['bad-response-authenticator'] ?? 0) >= 1);
+    await waitForOutputSince(lenient, mark, /Sent Access-Reject/);
     const seen = lenient.output().slice(mark);
     // The signed attempt was dropped by the server (invalid Message-Authenticator); the unsigned one answered.
     assert.match(seen, /invalid Message-Authenticator/i);
@@ -111,7 +115,7 @@ describeFreeRadius('probe() against FreeRADIUS', function () {
     assert.match(result.message, /firewall/);
     assert.match(result.message, /client \(NAS\)/);
     assert.ok(elapsed >= 850 && elapsed < 3000, `took ${elapsed} ms`);
-    assert.match(withoutStatus.output().slice(mark), /invalid Message-Authenticator/i);
+    await waitForOutputSince(withoutStatus, mark, /invalid Message-Authenticator/i);
   });
 
   it('is Reachable with a warning when Access replies are signed but Status-Server replies are not', async () => {

@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
 import { probe, RadiusClient, type RadiusServerOptions } from '../lib';
@@ -15,6 +16,7 @@ import { DEMO_NAS_IDENTIFIER, DEMO_RADIUS_USERS, startDemoRadius, type DemoRadiu
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, waitForOutputSince } from './support/freeradius';
 import { killOnExit } from './support/requirements';
+import { until } from './support/time';
 import { totpCode, waitForFreshStep, waitForUnusedStep } from './support/totp';
 
 const { alice, carol } = DEMO_RADIUS_USERS;
@@ -41,6 +43,19 @@ async function detailRecords(file: string, needle: string): Promise<string[]> {
     if (blocks.length > 0 || Date.now() > deadline) return blocks;
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Whether the script's signal handlers are in place: it prints its banner first and installs them right
+ * after, so on a slow machine a signal sent as soon as the banner shows can come first and end Node the
+ * default way. It installs its SIGINT, SIGTERM and SIGHUP handlers together, and SIGHUP is the one no one
+ * else catches (tsx has its own SIGINT and SIGTERM handlers), so its bit in SigCgt (/proc/PID/status) says
+ * when they are.
+ */
+function handlesSignals(pid: number): boolean {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const caught = BigInt(`0x${/^SigCgt:\s*([0-9a-f]+)$/m.exec(status)![1]}`);
+  return ((caught >> BigInt(osConstants.signals.SIGHUP - 1)) & 1n) === 1n;
 }
 
 /** A code that is not the current one. */
@@ -293,6 +308,7 @@ describeFreeRadius('npm run radius: the command', function () {
       await client.close();
     }
 
+    await until(() => handlesSignals(cmd.child.pid!), 'the script handles signals', 10000);
     cmd.child.kill('SIGINT');
     assert.equal(await cmd.exit, 0, cmd.stderr());
     assert.match(cmd.stdout(), /SIGINT: stopping FreeRADIUS/);
@@ -311,6 +327,7 @@ describeFreeRadius('npm run radius: the command', function () {
     const radiusd = processesUsing(dir);
     assert.equal(radiusd.length, 1, 'expected one freeradius process for the demo directory');
     try {
+      await until(() => handlesSignals(cmd.child.pid!), 'the script handles signals', 10000);
       // As a closed terminal leaves it: output goes nowhere (EPIPE), then the hang-up.
       cmd.child.stdout.destroy();
       cmd.child.stderr.destroy();
