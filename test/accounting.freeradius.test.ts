@@ -13,10 +13,9 @@ import { RadiusStrategy, RadiusUnavailableError, type RadiusClientEvents, type R
 import { passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { makePki, type Pki } from './support/tls';
+import { sleep } from './support/time';
 
 const NAS = { 'NAS-Identifier': 'passport-acct-test' };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** One record of a FreeRADIUS `detail` file: attribute name → values as written (quotes removed). */
 type DetailRecord = Map<string, string[]>;
 

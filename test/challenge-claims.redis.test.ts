@@ -4,8 +4,7 @@
  * same code POSTed to both instances at once reaches FreeRADIUS once and signs in once.
  */
 import { strict as assert } from 'node:assert';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { RedisStore } from 'connect-redis';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
@@ -15,6 +14,8 @@ import { redisChallengeClaims, type RedisSetClient } from '../example/challenge-
 import { passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { describeRedis, startRedis, type RedisServer } from './support/redis';
+import { sleep } from './support/time';
+import { closeHttp, listenHttp } from './support/http';
 
 const STATE_HEX = '00ff80fe0d0a2200c3'; // carol's State in test/freeradius/radiusd.conf
 
@@ -49,15 +50,13 @@ async function startInstance(redisUrl: string, servers: RadiusServerOptions[], c
     void _next;
     res.status(500).json({ error: err.message });
   });
-  const http = createServer(app);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`, strategy, http, redis };
+  const { server: http, url } = await listenHttp(app);
+  return { url, strategy, http, redis };
 }
 
 async function stopInstance(instance: Instance | undefined): Promise<void> {
   if (!instance) return;
-  instance.http.closeAllConnections();
-  await new Promise<void>((resolve) => instance.http.close(() => resolve()));
+  await closeHttp(instance.http);
   await instance.strategy.close();
   instance.redis.destroy();
 }
@@ -105,7 +104,7 @@ describeFreeRadius('challenge claims shared by two instances', function () {
         for (const instance of [a!, b!]) posts.push(post(`${instance.url}/login/challenge`, { code: USERS.carol.code }, login.cookie));
       }
       const statuses = (await Promise.all(posts)).map((r) => r.status);
-      await new Promise((resolve) => setTimeout(resolve, 200)); // let FreeRADIUS print anything it got
+      await sleep(200); // let FreeRADIUS print anything it got
       const seen = fr.output().slice(mark);
       return {
         statuses,

@@ -9,6 +9,8 @@ import { RadiusStrategy, type RadiusServerOptions, type RadiusStrategyOptions } 
 import { RadiusTestServer } from '../lib/testing';
 import { buildApp, closeAll, passportFor } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { sleep } from './support/time';
+import { signInWithCode } from './support/sign-in';
 
 const NAS = { 'NAS-Identifier': 'passport-test' };
 
@@ -65,12 +67,7 @@ describeFreeRadius('RadiusStrategy with an Access-Challenge (FreeRADIUS)', funct
 
   it('signs in with the code, sending the State byte for byte, and clears the challenge', async () => {
     const { agent, storeDump } = flow({ servers: [server()] });
-    await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
-    const mark = fr.output().length;
-    const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.user.username, 'carol');
-    assert.match(fr.output().slice(mark), /State = 0x00ff80fe0d0a2200c3/);
+    await signInWithCode(agent, fr);
     const session = (await agent.get('/session')).body;
     assert.equal(session.radius, undefined);
     assert.equal((await agent.get('/whoami')).status, 200);
@@ -116,7 +113,7 @@ describeFreeRadius('RadiusStrategy with an Access-Challenge (FreeRADIUS)', funct
   it('answers an expired challenge with 403 and sends nothing', async () => {
     const { agent } = flow({ servers: [server()], challengeTimeout: 50 });
     await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
-    await new Promise((r) => setTimeout(r, 120));
+    await sleep(120);
     const mark = fr.output().length;
     const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
     assert.equal(res.status, 403);

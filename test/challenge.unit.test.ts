@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { ChallengeStore, MemoryChallengeClaims, type ChallengeClaims, type ChallengeStoreOptions } from '../lib/challenge';
 import { RadiusSessionError } from '../lib/errors';
+import { sleep } from './support/time';
 
 interface FakeReq {
   session?: Record<string, unknown>;
@@ -53,7 +54,7 @@ describe('MemoryChallengeClaims', function () {
   it('forgets an id once its time to live has passed', async function () {
     const claims = new MemoryChallengeClaims();
     assert.equal(await claims.claim('x', 1), true);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
     assert.equal(await claims.claim('x', 60_000), true);
   });
 });

@@ -8,8 +8,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdtemp } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -22,6 +21,7 @@ import { freeUdpPort } from './support/ports';
 import { describeRequiring } from './support/requirements';
 import { FortiAuthenticatorProfile, RadiusTestServer } from '../lib/testing';
 import { freeradiusAvailable } from './support/freeradius';
+import { closeHttp, listenHttp } from './support/http';
 
 const NAS = 'passport-test';
 
@@ -44,9 +44,7 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
       before(async function () {
         [fr, demo] = await Promise.all([startFreeRadius({ statusServer: true, secret: 'console-browser-secret-16' }), startDemo()]);
         built = createApp({ settings: demo.settings, settingsStore: new MemorySettingsStore(), sessionSecret: 'console browser test' });
-        http = createServer(built.app);
-        await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
-        url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+        ({ server: http, url } = await listenHttp(built.app));
         screens = await mkdtemp(join(tmpdir(), 'passport-radius-console-'));
         console.log(`      screenshots: ${screens}`);
         browser = await launchChromium();
@@ -56,8 +54,7 @@ describeBrowser('the example console in a real browser: the seed\'s steps 2–4'
 
       after(async function () {
         await browser?.close();
-        http?.closeAllConnections();
-        await new Promise<void>((done) => (http ? http.close(() => done()) : done()));
+        await closeHttp(http);
         await built?.close();
         await demo?.close();
         await fr?.stop();

@@ -10,14 +10,7 @@ import { createApp, type ExampleApp } from '../example/app';
 import { DEMO_USERS, startDemo, type Demo } from '../example/demo';
 import { RedisSettingsStore } from '../example/settings-store';
 import { describeRedis, startRedis, type RedisServer } from './support/redis';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((done) => setTimeout(done, 20));
-  }
-}
+import { until } from './support/time';
 
 describeRedis('the example console on two instances sharing Redis (settings and throttling)', function () {
   this.timeout(30000);
@@ -67,7 +60,7 @@ describeRedis('the example console on two instances sharing Redis (settings and 
       .type('form')
       .send({ name: 'Globex', domain: 'globex.example', parent: 'system', method: 'radius', providers: 'shared-extra' })
       .expect(303);
-    await until(() => b.radius.settings.organizations.find((o) => o.id === 'globex')?.providers[0] === 'shared-extra', 'instance B has the new settings');
+    await until(() => b.radius.settings.organizations.find((o) => o.id === 'globex')?.providers[0] === 'shared-extra', 'instance B has the new settings', 5000);
     assert.deepEqual(b.radius.strategy.client.serverNames, ['system', 'acme-2fa', 'shared-extra']);
     assert.ok(b.alerts.list().some((e) => e.text === 'settings changed on another instance: applied'));
     // bob (Globex) signs in on B through the server Globex chose on A.

@@ -5,22 +5,14 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { RadiusClient, type RadiusClientEvents } from '../lib/client';
-import { RadiusClosedError, RadiusUnavailableError } from '../lib/errors';
+import { RadiusClosedError } from '../lib/errors';
 import type { RadiusClientOptions, RadiusServerOptions } from '../lib/options';
 import { RadiusTestServer, type Faults } from '../lib/testing';
+import { expectUnavailable } from './support/errors';
 import { freeUdpPort as closedPort, openUdpSockets } from './support/ports';
 import { sleep } from './support/time';
 
 const SECRET = 'testing123';
-async function expectTimeout(promise: Promise<unknown>): Promise<RadiusUnavailableError> {
-  try {
-    const result = await promise;
-    return assert.fail(`expected a RadiusUnavailableError, got ${JSON.stringify(result)}`);
-  } catch (err) {
-    assert.ok(err instanceof RadiusUnavailableError, `expected a RadiusUnavailableError, got ${String(err)}`);
-    return err;
-  }
-}
 
 /** Sign-in requests (Access-Requests for alice) a test server received, watchdog traffic left out. */
 function signIns(srv: RadiusTestServer): number {
@@ -102,7 +94,7 @@ describe('RadiusClient failover', function () {
       const mfa = await server({ dropFirst: 1000 });
       const legacy = await server();
       const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 0 });
-      const err = await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
+      const err = await expectUnavailable(c.authenticate({ username: 'alice', password: 'pw' }));
       assert.deepEqual(err.attempts.map((a) => a.server), ['mfa']);
       assert.equal(legacy.received.length, 0);
     });
@@ -111,7 +103,7 @@ describe('RadiusClient failover', function () {
       const mfa = await server({ dropFirst: 1_000_000 }); // silent, watchdog included: shown dead
       const legacy = await server();
       const c = client([{ name: 'mfa', address: mfa.address, final: true }, { name: 'legacy', address: legacy.address }], { holdDown: 60_000 });
-      await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
+      await expectUnavailable(c.authenticate({ username: 'alice', password: 'pw' }));
       assert.equal(c.serverStatus()[0]!.state, 'held-down');
       mfa.faults = {};
       const result = await c.authenticate({ username: 'alice', password: 'pw' });
@@ -232,7 +224,7 @@ describe('RadiusClient failover', function () {
         { holdDown: 60_000 },
       );
       const events = recordEvents(c);
-      const err = await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
+      const err = await expectUnavailable(c.authenticate({ username: 'alice', password: 'pw' }));
       assert.deepEqual(
         err.attempts.map((x) => [x.server, x.reason]),
         [
@@ -243,7 +235,7 @@ describe('RadiusClient failover', function () {
       assert.deepEqual(c.serverStatus().map((s) => s.state), ['held-down', 'held-down']);
 
       // Both held down: both are still tried, a first.
-      const again = await expectTimeout(c.authenticate({ username: 'alice', password: 'pw' }));
+      const again = await expectUnavailable(c.authenticate({ username: 'alice', password: 'pw' }));
       assert.deepEqual(again.attempts.map((x) => x.server), ['a', 'b']);
       assert.equal(signIns(a), 2);
       assert.equal(signIns(b), 2);
@@ -274,7 +266,7 @@ describe('RadiusClient failover', function () {
         { holdDown: 60_000 },
       );
       // Hold b down.
-      await expectTimeout(c.authenticate({ username: 'alice', password: 'pw', servers: ['b'] }));
+      await expectUnavailable(c.authenticate({ username: 'alice', password: 'pw', servers: ['b'] }));
       assert.deepEqual(c.serverStatus().map((s) => s.state), ['up', 'held-down']);
 
       // Listing b first does not matter: a (up) goes first and its answer is final...
@@ -392,7 +384,7 @@ describe('RadiusClient failover', function () {
       assert.equal(nowhere!.counters.requests, 0, 'nothing was sent');
 
       const alone = client([{ name: 'nowhere', address: 'no-such-host.invalid' }]);
-      const err = await expectTimeout(alone.authenticate({ username: 'alice', password: 'pw' }));
+      const err = await expectUnavailable(alone.authenticate({ username: 'alice', password: 'pw' }));
       assert.equal(err.attempts.length, 1);
       assert.equal(err.attempts[0]!.reason, 'dns');
       assert.match(err.message, /nowhere/);

@@ -14,6 +14,7 @@ import { RadiusClient } from '../lib/client';
 import { RadiusTestServer } from '../lib/testing';
 import { confString, DICT_DIR, describeFreeRadius, LIB_DIR, runFreeRadius, type FreeRadiusProcess } from './support/freeradius';
 import { freeUdpPort } from './support/ports';
+import { sleep } from './support/time';
 
 const SECRET = 'push-health-secret';
 const PUSH_DELAY_S = 25;
@@ -157,7 +158,7 @@ describeFreeRadius('Push-aware health against FreeRADIUS (a push held 25 s, time
 
     const started = performance.now();
     const held = client.authenticate({ username: 'pushy', password: 'pushy-password' });
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const other = await client.authenticate({ username: 'alice', password: 'alice-password' });
     const otherMs = performance.now() - started;
     assert.equal(other.type, 'accept');

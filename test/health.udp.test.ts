@@ -12,6 +12,7 @@ import { RadiusClosedError } from '../lib/errors';
 import type { RadiusServerOptions } from '../lib/options';
 import { accept, reject, RadiusTestServer, type HandlerRequest, type RadiusHandler } from '../lib/testing';
 import { ExchangeError } from '../lib/transport';
+import { sleep } from './support/time';
 
 const SECRET = 'health-test-secret';
 
@@ -93,7 +94,7 @@ describe('Push-aware health', function () {
     const events = names(c);
     const started = performance.now();
     const held = c.authenticate({ username: 'push', password: 'pw' });
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     const quick = await c.authenticate({ username: 'alice', password: 'pw' });
     assert.equal(quick.type, 'accept');
     assert.equal(quick.server, 'push');
@@ -133,7 +134,7 @@ describe('Push-aware health', function () {
     assert.ok(elapsed < 5000, `held down after ${elapsed.toFixed(0)} ms`);
     assert.equal(c.serverStatus()[0]!.state, 'held-down');
     // Never fail over while a request is still pending there.
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(signIns(backup, 'alice').length, 0, 'no failover while the request is pending');
     // New sign-ins go to the backup first.
     const next = await c.authenticate({ username: 'alice', password: 'pw' });
@@ -162,7 +163,7 @@ describe('Push-aware health', function () {
     const held = c.authenticate({ username: 'push', password: 'pw' }).catch((err: unknown) => err);
     for (let i = 0; i < 3; i++) {
       assert.equal((await c.authenticate({ username: 'alice', password: 'pw' })).type, 'accept');
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     const err = (await held) as Error;
     assert.equal(err.name, 'RadiusUnavailableError');

@@ -16,7 +16,7 @@ import { DEMO_NAS_IDENTIFIER, DEMO_RADIUS_USERS, startDemoRadius, type DemoRadiu
 import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, waitForOutputSince } from './support/freeradius';
 import { killOnExit } from './support/requirements';
-import { until } from './support/time';
+import { sleep, until } from './support/time';
 import { totpCode, waitForFreshStep, waitForUnusedStep } from './support/totp';
 
 const { alice, carol } = DEMO_RADIUS_USERS;
@@ -268,16 +268,20 @@ describeFreeRadius('npm run radius: the command', function () {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const exit = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-    return { child, exit, stdout: () => stdout, stderr: () => stderr };
+    /** Waits (20 s at most) until the script has printed its banner, down to the npm start line. */
+    const banner = async (): Promise<void> => {
+      const deadline = Date.now() + 20000;
+      while (!/npm start\n/.test(stdout)) {
+        if (Date.now() > deadline) assert.fail(`no npm start line:\n${stdout}\n${stderr}`);
+        await sleep(50);
+      }
+    };
+    return { child, exit, banner, stdout: () => stdout, stderr: () => stderr };
   }
 
   it('prints the users, the otpauth URI, a QR code and the npm start command; Ctrl-C stops it and removes its files', async () => {
     const cmd = run(['--port', '0']);
-    const deadline = Date.now() + 20000;
-    while (!/npm start\n/.test(cmd.stdout())) {
-      if (Date.now() > deadline) assert.fail(`no npm start line:\n${cmd.stdout()}\n${cmd.stderr()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await cmd.banner();
     const out = cmd.stdout();
     const start = /^ {2}RADIUS_ADDRESS=(127\.0\.0\.1:\d+) RADIUS_SECRET=([\w-]+) RADIUS_NAS_IDENTIFIER=passport_console npm start$/m.exec(out);
     assert.ok(start, out);
@@ -317,11 +321,7 @@ describeFreeRadius('npm run radius: the command', function () {
 
   it('SIGHUP (its terminal closed) stops FreeRADIUS and removes its files too', async () => {
     const cmd = run(['--port', '0']);
-    const deadline = Date.now() + 20000;
-    while (!/npm start\n/.test(cmd.stdout())) {
-      if (Date.now() > deadline) assert.fail(`no npm start line:\n${cmd.stdout()}\n${cmd.stderr()}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await cmd.banner();
     const dir = /^Configuration: (\S+) /m.exec(cmd.stdout())?.[1];
     assert.ok(dir && existsSync(dir), cmd.stdout());
     const radiusd = processesUsing(dir);

@@ -8,8 +8,10 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { buildApp, closeAll } from './support/app';
-import { freeUdpPort, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
-import { describeRadsecproxy, makePki, startRadsecproxy, type Pki, type Radsecproxy } from './support/tls';
+import { startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { freeUdpPort } from './support/ports';
+import { assertTlsFailure, describeRadsecproxy, makePki, startRadsecproxy, tlsServerOptions, type Pki, type Radsecproxy } from './support/tls';
+import { signInWithChap, signInWithCode } from './support/sign-in';
 
 const NAS = { 'NAS-Identifier': 'radsecproxy-test' };
 
@@ -18,15 +20,8 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
   let fr: FreeRadiusServer;
   let proxy: Radsecproxy;
 
-  const server = (extra: Partial<RadiusServerOptions> = {}, tls: Partial<NonNullable<RadiusServerOptions['tls']>> = {}): RadiusServerOptions => ({
-    name: 'radsecproxy',
-    address: proxy.address,
-    transport: 'tls',
-    tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, ...tls },
-    attributes: NAS,
-    timeout: 3000,
-    ...extra,
-  });
+  const server = (extra: Partial<RadiusServerOptions> = {}, tls: Partial<NonNullable<RadiusServerOptions['tls']>> = {}): RadiusServerOptions =>
+    tlsServerOptions(pki, { name: 'radsecproxy', address: proxy.address, attributes: NAS }, extra, tls);
 
   before(async function () {
     this.timeout(60000);
@@ -55,10 +50,7 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
 
   it('signs in with CHAP', async () => {
     const { app } = buildApp({ servers: [server({ protocol: 'chap' })] });
-    const mark = fr.output().length;
-    const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.match(fr.output().slice(mark), /CHAP-Password = 0x/);
+    await signInWithChap(app, fr);
   });
 
   it('turns a wrong password away with 401', async () => {
@@ -69,13 +61,7 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
 
   it('goes through the two-factor Access-Challenge flow, the State carried through the proxy', async () => {
     const built = buildApp({ servers: [server()], challengeURL: '/login/challenge' });
-    const agent = request.agent(built.app);
-    await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
-    const mark = fr.output().length;
-    const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
-    assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(res.body.user.username, 'carol');
-    assert.match(fr.output().slice(mark), /State = 0x00ff80fe0d0a2200c3/);
+    await signInWithCode(request.agent(built.app), fr);
   });
 
   it('probes the proxy as reachable', async () => {
@@ -95,20 +81,7 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
   ];
   for (const f of failures) {
     it(`says so for ${f.what}, in probe() and in the sign-in error`, async () => {
-      const result = await probe(f.server());
-      assert.equal(result.status, 'failed');
-      assert.equal(result.reason, f.probeReason, result.message);
-      const client = new RadiusClient({ servers: [f.server()] });
-      try {
-        await assert.rejects(client.authenticate({ username: 'alice', password: USERS.alice.password }), (err: unknown) => {
-          assert.ok(err instanceof RadiusUnavailableError);
-          assert.equal(err.attempts[0]!.reason, 'tls');
-          assert.match(err.attempts[0]!.detail ?? '', f.detail);
-          return true;
-        });
-      } finally {
-        await client.close();
-      }
+      await assertTlsFailure(f.server(), f.probeReason, f.detail);
     });
   }
 

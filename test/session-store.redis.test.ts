@@ -3,26 +3,18 @@
  * real Redis, against a real FreeRADIUS. A challenge started on one instance is finished on the other.
  */
 import { strict as assert } from 'node:assert';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { SessionData } from 'express-session';
 import type { RadiusServerOptions, RadiusStrategy } from '../lib';
 import { createApp } from '../example/app';
 import { createSessionStore, SessionStoreUnavailableError, type RedisSessionStore } from '../example/session-store';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { describeRedis, startRedis, type RedisServer } from './support/redis';
+import { sleep, until } from './support/time';
+import { closeHttp, listenHttp } from './support/http';
 
 const SESSION_SECRET = 'one secret shared by every instance';
 const STATE_HEX = '00ff80fe0d0a2200c3';
-
-/** Resolves once check() is true; fails after timeoutMs. */
-async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** One running instance of the example app. */
 interface Instance {
@@ -39,16 +31,13 @@ async function startInstance(redisUrl: string, servers: RadiusServerOptions[]): 
   assert.ok(store, 'createSessionStore returned no store for a Redis URL');
   await store.ready();
   const { app, strategy } = createApp({ servers, store, sessionSecret: SESSION_SECRET });
-  const http = createServer(app);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const { port } = http.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, store, strategy, http, log };
+  const { server: http, url } = await listenHttp(app);
+  return { url, store, strategy, http, log };
 }
 
 async function stopInstance(instance: Instance | undefined): Promise<void> {
   if (!instance) return;
-  instance.http.closeAllConnections();
-  await new Promise<void>((resolve) => instance.http.close(() => resolve()));
+  await closeHttp(instance.http);
   await instance.strategy.close();
   await instance.store.close();
 }
@@ -190,7 +179,7 @@ describeFreeRadius('the example app on two instances sharing a Redis session sto
       assert.match(code.text, /<title>Sign-in is unavailable<\/title>/);
       assert.match(code.text, /The session store is unavailable/);
       assert.ok(!code.text.includes(USERS.carol.code));
-      await new Promise((resolve) => setTimeout(resolve, 100)); // let FreeRADIUS print anything it got
+      await sleep(100); // let FreeRADIUS print anything it got
       assert.doesNotMatch(fr.output().slice(mark), /Received Access-Request/, 'the code went to RADIUS without a session');
       const account = await ua.get(a!.url, '/account');
       assert.equal(account.status, 500, 'an account page was served without the session store');

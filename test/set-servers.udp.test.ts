@@ -10,6 +10,7 @@ import request from 'supertest';
 import { RadiusClient, type RadiusServerOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
 import { buildApp, closeAll } from './support/app';
+import { until } from './support/time';
 
 const NAS = { 'NAS-Identifier': 'set-servers-test' };
 const SECRET = 'set-servers-secret';
@@ -24,14 +25,6 @@ async function portInUse(port: number): Promise<boolean> {
     });
     socket.bind(port, '127.0.0.1', () => socket.close(() => resolve(false)));
   });
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((done) => setTimeout(done, 10));
-  }
 }
 
 describe('setServers: the RADIUS servers replaced at run time', function () {

@@ -7,8 +7,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { copyFile, mkdtemp } from 'node:fs/promises';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, BrowserContext, Dialog, Page } from 'playwright-core';
@@ -16,23 +15,12 @@ import type { RadiusStrategy } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
 import { createApp } from '../example/app';
 import { describeBrowser, launchChromium } from './support/browser';
+import { closeHttp, listenHttp } from './support/http';
 
 const SECRET = 'browser-test-secret';
 const CAROL = { password: 'carol-password', code: '123456', prompt: 'Enter the code sent to your phone', state: Buffer.from('00ff80fe0d0a2200c3', 'hex') };
 const ALICE = { password: 'alice-password' };
 const HOSTILE_PROMPT = '<img src=x onerror=alert(1)>';
-
-async function listen(handler: RequestListener): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function close(server: Server | undefined): Promise<void> {
-  if (!server) return;
-  server.closeAllConnections();
-  await new Promise<void>((done) => server.close(() => done()));
-}
 
 describeBrowser('the example app in a real browser (headless Chromium)', function () {
   this.timeout(30000);
@@ -60,7 +48,7 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
       sessionSecret: 'browser test',
     });
     strategy = built.strategy;
-    app = await listen(built.app);
+    app = await listenHttp(built.app);
     screens = await mkdtemp(join(tmpdir(), 'passport-radius-screens-'));
     console.log(`      screenshots: ${screens}`);
     browser = await launchChromium();
@@ -82,7 +70,7 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
 
   after(async function () {
     await browser?.close();
-    await close(app?.server);
+    await closeHttp(app?.server);
     await strategy?.close();
     await radius?.close();
   });
@@ -197,7 +185,7 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
 
   it('refuses a sign-in form posted from another origin (CSRF) and sends nothing to RADIUS', async function () {
     // A page on another origin (same host, other port: same-site but cross-origin) posting to /login.
-    const evil = await listen((_req, res) => {
+    const evil = await listenHttp((_req, res) => {
       res.setHeader('content-type', 'text/html');
       res.end(
         `<!doctype html><title>elsewhere</title><form method="post" action="${app.url}/login">` +
@@ -219,7 +207,7 @@ describeBrowser('the example app in a real browser (headless Chromium)', functio
       await signInWithPassword('alice', ALICE.password);
       await page.waitForURL(`${app.url}/account`);
     } finally {
-      await close(evil.server);
+      await closeHttp(evil.server);
     }
   });
 });

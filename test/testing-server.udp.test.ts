@@ -3,9 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { RadiusClient } from '../lib/client';
-import { RadiusUnavailableError } from '../lib/errors';
 import type { RadiusServerOptions } from '../lib/options';
-import { Attr, Code, chapPassword, encodeAttribute, encodeRequest, hidePassword, parsePacket, verifyReply } from '../lib/protocol/packet';
+import { Attr, Code, chapPassword, encodeAttribute, encodeRequest, parsePacket, verifyReply } from '../lib/protocol/packet';
 import {
   DuoProxyProfile,
   NpsMfaProfile,
@@ -20,6 +19,9 @@ import {
   type RadiusHandler,
   type RadiusTestServerOptions,
 } from '../lib/testing';
+import { papAttributes } from './support/packets';
+import { expectUnavailable } from './support/errors';
+import { sleep } from './support/time';
 
 const SECRET = 'testing123';
 const NAS = encodeAttribute(Attr.NasIdentifier, Buffer.from('test'));
@@ -58,16 +60,6 @@ function makeClient(
   const client = new RadiusClient({ servers: [entry(srv, 'test'), ...extra.map((e) => entry(e.srv, e.name))], holdDown: 0 });
   openClients.push(client);
   return client;
-}
-
-async function expectTimeout(promise: Promise<unknown>): Promise<RadiusUnavailableError> {
-  try {
-    const result = await promise;
-    assert.fail(`expected a RadiusUnavailableError, got ${JSON.stringify(result)}`);
-  } catch (err) {
-    assert.ok(err instanceof RadiusUnavailableError, `expected a RadiusUnavailableError, got ${String(err)}`);
-    return err;
-  }
 }
 
 /** Sends one datagram from a fresh socket; resolves with the first reply or undefined after `waitMs`. */
@@ -109,15 +101,9 @@ function papRequest(username: string, password: string, messageAuthenticator = t
   return request({
     authenticator,
     messageAuthenticator,
-    attributes: [
-      encodeAttribute(Attr.UserName, Buffer.from(username)),
-      encodeAttribute(Attr.UserPassword, hidePassword(Buffer.from(password), Buffer.from(SECRET), authenticator)),
-      NAS,
-    ],
+    attributes: papAttributes(username, password, Buffer.from(SECRET), authenticator, 'test'),
   });
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('RadiusTestServer', function () {
   this.timeout(5000);
@@ -490,7 +476,7 @@ describe('RadiusTestServer', function () {
       const client = makeClient(srv, { timeout: 200, retries: 0 });
       let replies = 0;
       srv.on('reply', () => replies++);
-      await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+      await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
       await srv.close();
       await sleep(350);
       assert.equal(replies, 0);
@@ -510,7 +496,7 @@ describe('RadiusTestServer', function () {
     it('badResponseAuthenticator: timeout naming the Response Authenticator', async () => {
       const srv = await startServer({ faults: { badResponseAuthenticator: true } });
       const client = makeClient(srv, { timeout: 300, retries: 1 });
-      const err = await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+      const err = await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
       assert.match(err.message, /Response Authenticator/);
       assert.equal(err.attempts[0]!.dropped['bad-response-authenticator'], 2);
       assert.equal(client.servers()[0]!.counters.dropped['bad-response-authenticator'], 2);
@@ -526,7 +512,7 @@ describe('RadiusTestServer', function () {
     it('wrongIdentifier: timeout, the reply counted as unknown-identifier', async () => {
       const srv = await startServer({ faults: { wrongIdentifier: true } });
       const client = makeClient(srv, { timeout: 300 });
-      await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+      await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
       assert.equal(client.servers()[0]!.counters.dropped['unknown-identifier'], 1);
     });
 
@@ -535,7 +521,7 @@ describe('RadiusTestServer', function () {
       let replies = 0;
       srv.on('reply', () => replies++);
       const client = makeClient(srv, { timeout: 300 });
-      const err = await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+      const err = await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
       assert.equal(replies, 1);
       assert.equal(client.servers()[0]!.counters.accepts, 0);
       assert.deepEqual(err.attempts[0]!.dropped, {});
@@ -552,7 +538,7 @@ describe('RadiusTestServer', function () {
     it('noMessageAuthenticator: timeout naming the Message-Authenticator; accepted with requireMessageAuthenticator: false', async () => {
       const srv = await startServer({ faults: { noMessageAuthenticator: true } });
       const strict = makeClient(srv, { timeout: 300 });
-      const err = await expectTimeout(strict.authenticate({ username: 'alice', password: 'wonderland' }));
+      const err = await expectUnavailable(strict.authenticate({ username: 'alice', password: 'wonderland' }));
       assert.match(err.message, /Message-Authenticator/);
       assert.equal(err.attempts[0]!.dropped['missing-message-authenticator'], 1);
       const lax = makeClient(srv, { requireMessageAuthenticator: false });
@@ -563,7 +549,7 @@ describe('RadiusTestServer', function () {
 
     it('signReplies: false behaves like noMessageAuthenticator', async () => {
       const srv = await startServer({ signReplies: false });
-      await expectTimeout(makeClient(srv, { timeout: 300 }).authenticate({ username: 'alice', password: 'wonderland' }));
+      await expectUnavailable(makeClient(srv, { timeout: 300 }).authenticate({ username: 'alice', password: 'wonderland' }));
       const result = await makeClient(srv, { requireMessageAuthenticator: false }).authenticate({ username: 'alice', password: 'wonderland' });
       assert.equal(result.type, 'accept');
     });
@@ -571,7 +557,7 @@ describe('RadiusTestServer', function () {
     it('badMessageAuthenticator: dropped even by a client that does not require one', async () => {
       const srv = await startServer({ faults: { badMessageAuthenticator: true } });
       const client = makeClient(srv, { timeout: 300, requireMessageAuthenticator: false });
-      const err = await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+      const err = await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
       assert.equal(err.attempts[0]!.dropped['bad-message-authenticator'], 1);
       assert.match(err.message, /Message-Authenticator/);
     });
@@ -580,7 +566,7 @@ describe('RadiusTestServer', function () {
       it(`malformed '${kind}': no success, no throw, counted as malformed`, async () => {
         const srv = await startServer({ faults: { malformed: kind } });
         const client = makeClient(srv, { timeout: 250 });
-        const err = await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+        const err = await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
         assert.equal(err.attempts[0]!.dropped.malformed, 1);
         assert.equal(client.servers()[0]!.counters.dropped.malformed, 1);
         assert.equal(client.servers()[0]!.counters.accepts, 0);
@@ -614,7 +600,7 @@ describe('RadiusTestServer', function () {
       assert.equal((await client.authenticate({ username: 'alice', password: 'wonderland' })).type, 'accept');
       srv.faults = { dropFirst: 1 };
       assert.equal(Object.isFrozen(srv.faults), true);
-      await expectTimeout(client.authenticate({ username: 'alice', password: 'wonderland' }));
+      await expectUnavailable(client.authenticate({ username: 'alice', password: 'wonderland' }));
       assert.equal((await client.authenticate({ username: 'alice', password: 'wonderland' })).type, 'accept');
       srv.setFaults();
       assert.deepEqual(srv.faults, {});
@@ -672,8 +658,8 @@ describe('RadiusTestServer', function () {
       openServers.push(srv);
       await srv.listen();
       const client = makeClient(srv, { timeout: 150, retries: 0 });
-      await expectTimeout(client.authenticate({ username: 'quiet', password: 'pw' }));
-      await expectTimeout(client.authenticate({ username: 'boom', password: 'pw' }));
+      await expectUnavailable(client.authenticate({ username: 'quiet', password: 'pw' }));
+      await expectUnavailable(client.authenticate({ username: 'boom', password: 'pw' }));
       assert.equal(srv.drops['no-reply'], 1);
       assert.equal(srv.drops['internal-error'], 1);
     });
@@ -689,7 +675,7 @@ describe('RadiusTestServer', function () {
       assert.equal(nps.pushLog[0]?.outcome, 'pending');
       await srv.close();
       assert.equal(nps.pushLog[0]?.outcome, 'aborted');
-      await expectTimeout(attempt);
+      await expectUnavailable(attempt);
     });
 
     it('refuses bad handler and profile options with TypeError', () => {

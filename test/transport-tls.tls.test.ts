@@ -11,25 +11,15 @@ import { Attr, Code } from '../lib/protocol/packet';
 import { buildAccessRequest } from '../lib/request';
 import { encodeReply } from '../lib/testing/reply';
 import { TlsDestination } from '../lib/transport-tls';
+import { signedReply } from './support/packets';
 import { makePki, startTlsResponder, type Pki, type TlsReceived, type TlsResponder } from './support/tls';
+import { sleep, until } from './support/time';
 
 const SECRET = Buffer.from('radsec');
 const NAS = { 'NAS-Identifier': 'tls-unit' };
 
 /** A signed reply (Message-Authenticator first, then the Response Authenticator) to `request`. */
-function reply(request: Buffer, code: number = Code.AccessAccept, attributes: Buffer[] = []): Buffer {
-  return encodeReply({ code, identifier: request[1]!, requestAuthenticator: request.subarray(4, 20), attributes, secret: SECRET, messageAuthenticator: 'valid' });
-}
-
-const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until(condition: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await wait(10);
-  }
-}
+const reply = (request: Buffer, code: number = Code.AccessAccept, attributes: Buffer[] = []): Buffer => signedReply(request, SECRET, code, attributes);
 
 describe('RADIUS over TLS transport (TlsDestination)', function () {
   this.timeout(10000);
@@ -324,7 +314,7 @@ describe('RADIUS over TLS transport (TlsDestination)', function () {
         assert.equal(sends, 1);
         await assert.rejects(d.exchange(request), (err: Error & { reason?: string }) => err.reason === 'unreachable');
         assert.equal(sends, 1, 'no new connection during the back-off');
-        await wait(320);
+        await sleep(320);
         await assert.rejects(d.exchange(request), (err: Error & { reason?: string }) => err.reason === 'unreachable');
         assert.equal(sends, 2, 'a new connection after it');
       } finally {

@@ -12,27 +12,18 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { DropReason } from '../lib/errors';
-import { Attr, Code, encodeAttribute, encodeRequest, hidePassword, packetWork } from '../lib/protocol/packet';
-import { encodeReply } from '../lib/testing/reply';
+import { Attr, Code, encodeRequest, packetWork } from '../lib/protocol/packet';
 import { RadiusTestServer } from '../lib/testing';
 import { RadiusClient } from '../lib/client';
 import type { AuthResult } from '../lib/result';
 import { Destination, ExchangeError, type ExchangeRequest } from '../lib/transport';
+import { papAttributes, signedReply } from './support/packets';
 import { freeUdpPort as closedPort } from './support/ports';
 import { describeRequiring } from './support/requirements';
+import { sleep, until } from './support/time';
 
 const SECRET = Buffer.from('testing123');
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits until `condition()` holds; fails after `limitMs`. */
-async function waitFor(condition: () => boolean, limitMs = 3000): Promise<void> {
-  const deadline = performance.now() + limitMs;
-  while (!condition()) {
-    if (performance.now() > deadline) assert.fail(`condition not met within ${limitMs} ms`);
-    await sleep(5);
-  }
-}
-
 /** An Access-Request for `username`/`password` with a Message-Authenticator, ready for `exchange`. */
 function accessRequest(
   username: string,
@@ -42,11 +33,7 @@ function accessRequest(
   return {
     build(identifier) {
       const requestAuthenticator = randomBytes(16);
-      const attributes = Buffer.concat([
-        encodeAttribute(Attr.UserName, Buffer.from(username)),
-        encodeAttribute(Attr.UserPassword, hidePassword(Buffer.from(password), SECRET, requestAuthenticator)),
-        encodeAttribute(Attr.NasIdentifier, Buffer.from('transport-test')),
-      ]);
+      const attributes = Buffer.concat(papAttributes(username, password, SECRET, requestAuthenticator, 'transport-test'));
       const packet = encodeRequest({ code: Code.AccessRequest, identifier, requestAuthenticator, attributes, secret: SECRET, messageAuthenticator: true });
       return { packet, requestAuthenticator };
     },
@@ -57,18 +44,6 @@ function accessRequest(
     retries: options.retries ?? 0,
     ...(options.onSend ? { onSend: options.onSend } : {}),
   };
-}
-
-/** Signed reply to a raw request (as the server would send it). */
-function replyTo(request: Buffer, code: number = Code.AccessAccept): Buffer {
-  return encodeReply({
-    code,
-    identifier: request[1]!,
-    requestAuthenticator: request.subarray(4, 20),
-    attributes: [],
-    secret: SECRET,
-    messageAuthenticator: 'valid',
-  });
 }
 
 interface Datagram {
@@ -201,7 +176,7 @@ describe('UDP transport (Destination)', function () {
     it('completes once on a reply to any copy; the reply to another copy is a counted duplicate', async () => {
       const { r, port } = await responder();
       // Answer each copy 250 ms after it arrives: the reply to copy 1 comes after copy 2 went out.
-      r.onMessage = (dg, reply) => setTimeout(() => reply(replyTo(dg.msg)), 250);
+      r.onMessage = (dg, reply) => setTimeout(() => reply(signedReply(dg.msg, SECRET)), 250);
       const drops: DropReason[] = [];
       const d = destination('127.0.0.1', port, drops);
       let resolved = 0;
@@ -234,7 +209,7 @@ describe('UDP transport (Destination)', function () {
       // Keep the old and the new request unanswered; answer the 255 fillers at once.
       r.onMessage = (dg, reply) => {
         if (dg.msg.includes('old-request') || dg.msg.includes('new-request')) held.push(dg);
-        else reply(replyTo(dg.msg));
+        else reply(signedReply(dg.msg, SECRET));
       };
       const drops: DropReason[] = [];
       const d = destination('127.0.0.1', port, drops);
@@ -244,7 +219,7 @@ describe('UDP transport (Destination)', function () {
       // the responder's receive buffer in this same process: retransmissions make up for it.)
       await Promise.all(Array.from({ length: 255 }, () => d.exchange(accessRequest('filler', 'pw', { timeout: 3000, retries: 5 }))));
       const next = d.exchange(accessRequest('new-request', 'pw', { timeout: 2000 }));
-      await waitFor(() => held.length === 2);
+      await until(() => held.length === 2);
       const [first, second] = held as [Datagram, Datagram];
       assert.equal(second.msg[1], first.msg[1], 'the Identifier was reused');
       assert.equal(second.port, first.port, 'on the same socket');
@@ -254,12 +229,12 @@ describe('UDP transport (Destination)', function () {
         () => (settled = true),
         () => (settled = true),
       );
-      r.send(replyTo(first.msg, Code.AccessAccept), first.port); // the late reply to the old request
+      r.send(signedReply(first.msg, SECRET, Code.AccessAccept), first.port); // the late reply to the old request
       await sleep(50);
       assert.equal(settled, false, 'the late reply did not complete the new request');
       assert.deepEqual(drops, ['late']);
 
-      r.send(replyTo(second.msg, Code.AccessReject), second.port);
+      r.send(signedReply(second.msg, SECRET, Code.AccessReject), second.port);
       const result = await next;
       assert.equal(result.packet.code, Code.AccessReject);
       assert.deepEqual(result.dropped, {});
@@ -273,15 +248,15 @@ describe('UDP transport (Destination)', function () {
       const d = destination('127.0.0.1', port, drops);
       await expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 80 })));
       const request = copies[0]!;
-      r.send(replyTo(request.msg), request.port);
-      await waitFor(() => drops.length === 1);
+      r.send(signedReply(request.msg, SECRET), request.port);
+      await until(() => drops.length === 1);
       await sleep(250); // well past the request's timeout
-      r.send(replyTo(request.msg), request.port);
-      await waitFor(() => drops.length === 2);
+      r.send(signedReply(request.msg, SECRET), request.port);
+      await until(() => drops.length === 2);
       const stray = Buffer.from(request.msg);
       stray[1] = (stray[1]! + 1) & 0xff; // an Identifier this socket has not used
-      r.send(replyTo(stray), request.port);
-      await waitFor(() => drops.length === 3);
+      r.send(signedReply(stray, SECRET), request.port);
+      await until(() => drops.length === 3);
       assert.deepEqual(drops, ['late', 'late', 'unknown-identifier']);
     });
   });
@@ -313,18 +288,18 @@ describe('UDP transport (Destination)', function () {
       const drops: DropReason[] = [];
       const d = destination('127.0.0.1', port, drops);
       const pending = d.exchange(accessRequest('alice', 'pw', { timeout: 2000 }));
-      await waitFor(() => r.received.length === 1);
+      await until(() => r.received.length === 1);
       const request = r.received[0]!;
       const cost = await work(async () => {
         r.send(hostileReply(request.msg[1]!), request.port);
-        await waitFor(() => drops.length === 1);
+        await until(() => drops.length === 1);
       });
       assert.deepEqual(drops, ['bad-response-authenticator']);
       assert.deepEqual(cost, { digests: 1, splits: 0 });
 
       // The genuine reply still completes the request, split exactly once, verified with two digests
       // (Response Authenticator, Message-Authenticator).
-      const genuine = replyTo(request.msg);
+      const genuine = signedReply(request.msg, SECRET);
       const done = await work(async () => {
         r.send(genuine, request.port);
         assert.equal((await pending).packet.code, Code.AccessAccept);
@@ -337,7 +312,7 @@ describe('UDP transport (Destination)', function () {
       const drops: DropReason[] = [];
       const d = destination('127.0.0.1', port, drops);
       const pending = d.exchange(accessRequest('alice', 'pw', { timeout: 2000 }));
-      await waitFor(() => r.received.length === 1);
+      await until(() => r.received.length === 1);
       const request = r.received[0]!;
       const id = request.msg[1]!;
       const cost = await work(async () => {
@@ -345,11 +320,11 @@ describe('UDP transport (Destination)', function () {
         r.send(overlong, request.port);
         r.send(hostileReply((id + 1) & 0xff), request.port); // no request ever held that Identifier
         r.send(hostileReply(id, 5), request.port); // Accounting-Response to an Access-Request
-        await waitFor(() => drops.length === 3);
+        await until(() => drops.length === 3);
       });
       assert.deepEqual(drops, ['malformed', 'unknown-identifier', 'unexpected-code']);
       assert.deepEqual(cost, { digests: 0, splits: 0 });
-      r.send(replyTo(request.msg), request.port);
+      r.send(signedReply(request.msg, SECRET), request.port);
       assert.equal((await pending).packet.code, Code.AccessAccept);
     });
 
@@ -359,14 +334,14 @@ describe('UDP transport (Destination)', function () {
       const held: Datagram[] = [];
       r.onMessage = (dg, reply) => {
         if (dg.msg.includes('old-request') || dg.msg.includes('new-request')) held.push(dg);
-        else reply(replyTo(dg.msg));
+        else reply(signedReply(dg.msg, SECRET));
       };
       const drops: DropReason[] = [];
       const d = destination('127.0.0.1', port, drops);
       await expectExchangeError(d.exchange(accessRequest('old-request', 'pw', { timeout: 60 })));
       await Promise.all(Array.from({ length: 255 }, () => d.exchange(accessRequest('filler', 'pw', { timeout: 3000, retries: 5 }))));
       const next = d.exchange(accessRequest('new-request', 'pw', { timeout: 5000 }));
-      await waitFor(() => held.length === 2);
+      await until(() => held.length === 2);
       const [first, second] = held as [Datagram, Datagram];
       assert.equal(second.msg[1], first.msg[1], 'the Identifier was reused');
       drops.length = 0;
@@ -375,9 +350,9 @@ describe('UDP transport (Destination)', function () {
       const cost = await work(async () => {
         for (let i = 0; i < flood; i++) {
           r.send(hostileReply(second.msg[1]!), second.port);
-          if (i % 200 === 199) await waitFor(() => drops.length === i + 1);
+          if (i % 200 === 199) await until(() => drops.length === i + 1);
         }
-        await waitFor(() => drops.length === flood);
+        await until(() => drops.length === flood);
       });
       assert.equal(cost.splits, 0);
       // One MD5 each, plus the late-reply checks the budget allows (64 at once, 64 a second).
@@ -387,10 +362,10 @@ describe('UDP transport (Destination)', function () {
       // A real late reply after the flood is still told apart once the budget refills, and the new request completes.
       await sleep(100);
       drops.length = 0;
-      r.send(replyTo(first.msg), first.port);
-      await waitFor(() => drops.length === 1);
+      r.send(signedReply(first.msg, SECRET), first.port);
+      await until(() => drops.length === 1);
       assert.deepEqual(drops, ['late']);
-      r.send(replyTo(second.msg, Code.AccessReject), second.port);
+      r.send(signedReply(second.msg, SECRET, Code.AccessReject), second.port);
       assert.equal((await next).packet.code, Code.AccessReject);
     });
   });
@@ -417,7 +392,7 @@ describe('UDP transport (Destination)', function () {
       const r = new Responder();
       await r.listen(port);
       cleanups.push(() => r.close());
-      r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
+      r.onMessage = (dg, reply) => reply(signedReply(dg.msg, SECRET));
       const result = await d.exchange(accessRequest('alice', 'pw', { timeout: 1000 }));
       assert.equal(result.packet.code, Code.AccessAccept);
     });
@@ -462,14 +437,14 @@ describe('UDP transport (Destination)', function () {
       const d = new Destination('127.0.0.1', port, () => {}, (count) => reported.push(count));
       cleanups.push(() => d.close());
       const pending = expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 1500, retries: 1 })));
-      await waitFor(() => r.received.length === 1);
+      await until(() => r.received.length === 1);
       const clientPort = r.received[0]!.port;
       assert.equal(d.readKernelDrops(), 0);
       // The server's port now sends junk from another process (the responder makes way).
       await r.close();
       floodFrom(port, clientPort);
       // The retransmission (at 750 ms) makes the transport look; nobody asked it to.
-      await waitFor(() => reported.length > 0, 5000);
+      await until(() => reported.length > 0, 'the kernel drops are reported', 5000);
       const total = reported.reduce((a, b) => a + b, 0);
       assert.ok(total > 500 && total < 3000, `${total} reported`);
       assert.equal(d.readKernelDrops(), total, 'read on demand: the same count, nothing new');
@@ -487,11 +462,11 @@ describe('UDP transport (Destination)', function () {
       });
       cleanups.push(() => client.close());
       const pending = client.authenticate({ username: 'alice', password: 'pw' }).catch(() => undefined);
-      await waitFor(() => r.received.length === 1);
+      await until(() => r.received.length === 1);
       const clientPort = r.received[0]!.port;
       await r.close();
       floodFrom(port, clientPort);
-      await waitFor(() => client.serverStatus()[0]!.counters.kernelDropped > 500, 5000);
+      await until(() => client.serverStatus()[0]!.counters.kernelDropped > 500, 'more than 500 kernel drops are counted', 5000);
       await pending;
     });
   });
@@ -502,7 +477,7 @@ describe('UDP transport (Destination)', function () {
       const d = destination('127.0.0.1', port);
       const pending = Array.from({ length: 300 }, () => expectExchangeError(d.exchange(accessRequest('alice', 'pw', { timeout: 5000 }))));
       assert.equal(d.sockets, 2);
-      await waitFor(() => r.received.length > 0);
+      await until(() => r.received.length > 0);
       d.close();
       const errors = await Promise.all(pending);
       assert.ok(errors.every((e) => e.reason === 'closed'));
@@ -510,7 +485,7 @@ describe('UDP transport (Destination)', function () {
       assert.equal(d.inFlight, 0);
       assert.equal((await expectExchangeError(d.exchange(accessRequest('alice', 'pw')))).reason, 'closed');
       // Replies to closed sockets go nowhere and throw nothing.
-      for (const dg of r.received.slice(0, 5)) r.send(replyTo(dg.msg), dg.port);
+      for (const dg of r.received.slice(0, 5)) r.send(signedReply(dg.msg, SECRET), dg.port);
       await sleep(30);
       d.close(); // idempotent
     });
@@ -603,7 +578,7 @@ describeRequiring(
       // (A burst this size can overflow the responder's receive buffer in this same process: the
       // retransmissions, every 2 s, make up for it.)
       const distinct = (): number => new Set(r.received.map((dg) => `${dg.port}/${dg.msg[1]}`)).size;
-      await waitFor(() => distinct() === 300, 7000);
+      await until(() => distinct() === 300, 'the responder has all 300 requests', 7000);
       assert.equal(d.sockets, 2);
       const ports = [...new Set(r.received.map((dg) => dg.port))];
       assert.equal(ports.length, 2);
@@ -619,7 +594,7 @@ describeRequiring(
       assert.ok(settled, "the forged socket's requests did not move on within 3 s");
       assert.ok(settled.every((o) => !o.ok && o.reason === 'unreachable'), JSON.stringify(settled.slice(0, 3)));
       // …and the server now answers everything it received: the other socket's sign-ins complete.
-      for (const dg of r.received.filter((x) => x.port === otherPort)) r.send(replyTo(dg.msg), dg.port);
+      for (const dg of r.received.filter((x) => x.port === otherPort)) r.send(signedReply(dg.msg, SECRET), dg.port);
       const others = await Promise.all(outcomes.slice(256));
       assert.deepEqual(
         others.map((o) => (o.ok ? o.code : o.reason)),
@@ -629,7 +604,7 @@ describeRequiring(
       assert.equal(d.sockets, 1, 'the surplus socket closed once idle; the forged one stays in use');
 
       // The socket the ICMP named keeps working.
-      r.onMessage = (dg, reply) => reply(replyTo(dg.msg));
+      r.onMessage = (dg, reply) => reply(signedReply(dg.msg, SECRET));
       assert.equal((await d.exchange(accessRequest('after', 'pw', { timeout: 2000 }))).packet.code, Code.AccessAccept);
     });
 
@@ -659,10 +634,10 @@ describeRequiring(
       // (one burst of 300 overflows its receive buffer; losses are retransmitted, but only after 3.3 s).
       const sourcePorts = (): number[] => [...new Set(primary.received.map((q) => q.from.port))];
       const signIns = Array.from({ length: 256 }, (_, i) => signIn(i));
-      await waitFor(() => sourcePorts().length === 1, 5000);
+      await until(() => sourcePorts().length === 1, 'the first requests arrive (one source port)', 5000);
       await sleep(20);
       signIns.push(...Array.from({ length: 44 }, (_, i) => signIn(256 + i)));
-      await waitFor(() => sourcePorts().length === 2, 5000);
+      await until(() => sourcePorts().length === 2, 'requests arrive from a second source port', 5000);
       const forgedAt = performance.now() - started;
       assert.ok(forgedAt < 1200, `the requests reached the primary only after ${forgedAt.toFixed(0)} ms`);
       const ports = sourcePorts();

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freeTcpPort, freeUdpPort } from './ports';
 import { describeRequiring, findProgram, killOnExit } from './requirements';
+import { sleep } from './time';
 
 /* ------------------------------------------------------------------------ */
 /* Locating FreeRADIUS                                                      */
@@ -443,7 +444,7 @@ export async function waitForOutputSince(server: Pick<FreeRadiusProcess, 'output
   const deadline = Date.now() + timeoutMs;
   while (!re.test(server.output().slice(mark))) {
     if (Date.now() > deadline) throw new Error(`no ${String(re)} in the FreeRADIUS output within ${timeoutMs} ms:\n${server.output().slice(mark)}`);
-    await new Promise((resolveTimer) => setTimeout(resolveTimer, 20));
+    await sleep(20);
   }
 }
 

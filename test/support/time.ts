@@ -9,9 +9,10 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /**
  * Resolves as soon as `condition()` is true (checked every `stepMs`); fails the test with
- * "timed out waiting until <what>" after `timeoutMs` (default 3000 ms).
+ * "timed out waiting until <what>" after `timeoutMs` (default 3000 ms). `what` defaults to the
+ * condition's source text.
  */
-export async function until(condition: () => boolean, what = 'the condition holds', timeoutMs = 3000, stepMs = 10): Promise<void> {
+export async function until(condition: () => boolean, what = String(condition), timeoutMs = 3000, stepMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) assert.fail(`timed out waiting until ${what} (${timeoutMs} ms)`);

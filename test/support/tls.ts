@@ -6,6 +6,7 @@
  *   const proxy = await startRadsecproxy({ pki, upstream: freeradius });
  *   await proxy.stop(); await pki.remove();
  */
+import { strict as assert } from 'node:assert';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -13,6 +14,8 @@ import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../../lib';
+import { USERS } from './freeradius';
 import { freeTcpPort } from './ports';
 import { describeRequiring, findProgram, killOnExit } from './requirements';
 
@@ -67,6 +70,47 @@ async function load(dir: string, name: string): Promise<Issued> {
   const certFile = join(dir, `${name}.pem`);
   const keyFile = join(dir, `${name}.key`);
   return { cert: await readFile(certFile), key: await readFile(keyFile), certFile, keyFile };
+}
+
+/**
+ * A RADIUS over TLS server entry trusting `pki`'s CA and presenting its client certificate, with a
+ * 3000 ms timeout; `extra` and `tls` override any of it (e.g. another CA, server name or certificate).
+ */
+export function tlsServerOptions(
+  pki: Pki,
+  base: { name: string; address: string; attributes: Record<string, string> },
+  extra: Partial<RadiusServerOptions> = {},
+  tls: Partial<NonNullable<RadiusServerOptions['tls']>> = {},
+): RadiusServerOptions {
+  return {
+    ...base,
+    transport: 'tls',
+    tls: { ca: pki.ca.cert, cert: pki.client.cert, key: pki.client.key, ...tls },
+    timeout: 3000,
+    ...extra,
+  };
+}
+
+/**
+ * Asserts that `server` fails for a TLS reason, both ways a user meets it: probe() reports `probeReason`,
+ * and alice's sign-in through RadiusClient rejects with a RadiusUnavailableError whose attempt says 'tls' with
+ * a detail matching `detail`.
+ */
+export async function assertTlsFailure(server: RadiusServerOptions, probeReason: string, detail: RegExp): Promise<void> {
+  const result = await probe(server);
+  assert.equal(result.status, 'failed');
+  assert.equal(result.reason, probeReason, result.message);
+  const client = new RadiusClient({ servers: [server] });
+  try {
+    await assert.rejects(client.authenticate({ username: USERS.alice.name, password: USERS.alice.password }), (err: unknown) => {
+      assert.ok(err instanceof RadiusUnavailableError);
+      assert.equal(err.attempts[0]!.reason, 'tls');
+      assert.match(err.attempts[0]!.detail ?? '', detail);
+      return true;
+    });
+  } finally {
+    await client.close();
+  }
 }
 
 /** Makes the CAs and certificates (EC P-256) with openssl. */
