@@ -280,10 +280,9 @@ describeBrowser('the example challenge page in a real browser: an empty code onl
 
   async function serve(built: ExampleApp): Promise<string> {
     apps.push(built);
-    const http = createServer(built.app);
-    servers.push(http);
-    await new Promise<void>((done) => http.listen(0, '127.0.0.1', done));
-    return `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const { server, url } = await listenHttp(built.app);
+    servers.push(server);
+    return url;
   }
 
   before(async () => {
@@ -295,10 +294,7 @@ describeBrowser('the example challenge page in a real browser: an empty code onl
   });
   after(async () => {
     await browser?.close();
-    for (const http of servers) {
-      http.closeAllConnections();
-      await new Promise<void>((done) => http.close(() => done()));
-    }
+    for (const http of servers) await closeHttp(http);
     await Promise.all(apps.map((a) => a.close()));
     await radius?.close();
     await demo?.close();

@@ -41,7 +41,7 @@ async function detailRecords(file: string, needle: string): Promise<string[]> {
   for (;;) {
     const blocks = existsSync(file) ? readFileSync(file, 'utf8').split(/\n\s*\n/).filter((b) => b.includes(needle)) : [];
     if (blocks.length > 0 || Date.now() > deadline) return blocks;
-    await new Promise((r) => setTimeout(r, 50));
+    await sleep(50);
   }
 }
 

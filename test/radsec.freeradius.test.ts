@@ -16,7 +16,7 @@ import { buildApp, closeAll } from './support/app';
 import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { freeTcpPort } from './support/ports';
 import { assertTlsFailure, makePki, tlsServerOptions, type Pki } from './support/tls';
-import { sleep } from './support/time';
+import { sleep, until } from './support/time';
 import { signInWithChap, signInWithCode } from './support/sign-in';
 
 const NAS = { 'NAS-Identifier': 'radsec-test' };
@@ -29,14 +29,6 @@ async function freeRadiusPid(dir: string): Promise<number> {
     if (args.includes('-d') && args[args.indexOf('-d') + 1] === dir) return Number(entry);
   }
   throw new Error(`no FreeRADIUS process with -d ${dir}`);
-}
-
-async function until(condition: () => boolean, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
@@ -229,11 +221,11 @@ describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
       const alice = { username: 'alice', password: USERS.alice.password };
       try {
         assert.equal((await client.authenticate(alice)).type, 'accept');
-        await new Promise((r) => setTimeout(r, 1500)); // watchdogs answered meanwhile: nothing changes
+        await sleep(1500); // watchdogs answered meanwhile: nothing changes
         assert.deepEqual(events, []);
         process.kill(pid, 'SIGSTOP'); // alive to TCP, answers nothing: what a hung or partitioned server looks like
         // Unanswered watchdog (0.5 s + 2 s) → the health monitor confirms from a fresh connection (0.5 s) → held down.
-        await until(() => events.length > 0, 15_000);
+        await until(() => events.length > 0, 'the client reports an event', 15_000);
         assert.deepEqual(events, ['down a']);
         const [status] = client.serverStatus();
         assert.equal(status!.state, 'held-down');
