@@ -294,6 +294,8 @@ export function selfImpact(before: Settings, after: Settings, admin: { username:
   if (orgAfter.id !== orgBefore.id) parts.push(`you now belong to ${orgAfter.name}`);
   if (now.join('\n') !== was.join('\n')) parts.push(`your organization now signs in with ${now.join(', ') || 'no server'} (was ${was.join(', ') || 'none'})`);
   if (changed.length > 0) parts.push(`${changed.join(', ')}, which you sign in with, changed`);
+  const exists = (settings: Settings): boolean => settings.servers.some((s) => s.name === admin.server);
+  if (exists(before) && !exists(after)) parts.push(`${admin.server}, which signed you in, was deleted`);
   if (parts.length === 0) return {};
   const accepted = now.includes(admin.server) ? '' : ` You were signed in by ${admin.server}.`;
   return {

@@ -134,6 +134,20 @@ describe('The example console: names, secrets and lock-out guards', function () 
     });
   });
 
+  it("shows the library's short-secret warning for a secret that came from elsewhere (RADIUS_* variables) in the alerts", async () => {
+    const other = createApp({ servers: [{ name: 'from-env', address: demo.servers[0]!.address, secret: 'testing123', attributes: { 'NAS-Identifier': 'x' } }] });
+    try {
+      await new Promise((resolve) => setImmediate(resolve)); // the client emits its warnings on the next tick
+      const line = other.alerts.alerts().find((e) => /short|octets/.test(e.text));
+      assert.ok(line, JSON.stringify(other.alerts.list()));
+      assert.equal(line.level, 'warn');
+      assert.match(line.text, /^from-env: the shared secret of "from-env" is 10 octets/);
+      assert.doesNotMatch(line.text, /testing123/);
+    } finally {
+      await other.close();
+    }
+  });
+
   describe('lock-out guard', () => {
     it("refuses to leave the signed-in admin's own organization without a server (method None, no provider), with the form again", async () => {
       const before = JSON.stringify(built.radius.settings);
@@ -175,6 +189,17 @@ describe('The example console: names, secrets and lock-out guards', function () 
         const back = await admin.post('/organizations/system').type('form').send({ name: 'System-wide', method: 'radius', providers: 'system' });
         assert.equal(back.status, 303);
       }
+      // Her own server's address changes: saved, with a warning to check before signing out.
+      const system = built.radius.settings.servers.find((s) => s.name === 'system')!;
+      const edited = await admin.post('/settings/radius/edit/system').type('form').send({
+        original: 'system', name: 'system', address: system.address.replace('127.0.0.1', 'localhost'), secret: '', attributes: 'NAS-Identifier = passport-radius-example', timeout: '5', protocol: 'pap',
+      });
+      assert.equal(edited.status, 303);
+      try {
+        assert.match((await admin.get('/settings/radius')).text, /class="message warn" role="alert">Saved system\. Your own sign-in changed: system, which you sign in with, changed\./);
+      } finally {
+        await admin.post('/settings/radius/edit/system').type('form').send({ original: 'system', name: 'system', address: system.address, secret: '', attributes: 'NAS-Identifier = passport-radius-example', timeout: '5', protocol: 'pap' });
+      }
       // Globex is not alice's organization: no warning.
       const other = await admin.post('/organizations/globex').type('form').send({ name: 'Globex', domain: 'globex.example', parent: 'system', inherit: '1', method: 'radius' });
       assert.equal(other.status, 303);
@@ -190,6 +215,20 @@ describe('The example console: names, secrets and lock-out guards', function () 
         await bobAdmin.close();
       }
     });
+  });
+
+  it('warns when the admin deletes the server that signed them in (their organization chose another first)', async () => {
+    const own = createApp({ settings: demo.settings });
+    try {
+      const agent = await signIn(own, alice.username, alice.password);
+      await agent.post('/organizations/system').type('form').send({ name: 'System-wide', method: 'radius', providers: 'acme-2fa' }).expect(303);
+      await agent.post('/organizations/globex').type('form').send({ name: 'Globex', domain: 'globex.example', parent: 'system', inherit: '1', method: 'radius' }).expect(303);
+      const deleted = await agent.post('/settings/radius/delete/system');
+      assert.equal(deleted.status, 303);
+      assert.match((await agent.get('/settings/radius')).text, /class="message warn" role="alert">Deleted system\. Your own sign-in changed: system, which signed you in, was deleted\./);
+    } finally {
+      await own.close();
+    }
   });
 
   describe('challenge page', () => {
