@@ -98,8 +98,15 @@ export function timeout(where: string, port: number, totalMs: number, transport:
 }
 
 /** A verified reply whose code does not answer the request sent. */
-export function unexpectedReply(code: number, method: ProbeMethod, where: string): string {
+export function unexpectedReply(code: number, method: ProbeMethod, where: string, transport: 'udp' | 'tls'): string {
   const asked = method === 'status-server' ? 'Status-Server' : 'Access-Request';
+  if (transport === 'tls') {
+    // RFC 6614 §2.1: one RadSec port (TCP 2083) carries every packet type, so the port is not the cause.
+    return (
+      `${where} answered the ${asked} with ${codeName(code)}, which does not answer it: over RADIUS/TLS every ` +
+      'packet type shares one port, so the server (or a proxy such as radsecproxy, or its home server) is misbehaving: see its log'
+    );
+  }
   if (code === 5) {
     return (
       `${where} answered the ${asked} with an Accounting-Response: this looks like the accounting port — use the ` +

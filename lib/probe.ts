@@ -287,7 +287,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
   const judge = ({ packet, rttMs }: ExchangeResult, signedRequest: boolean): ProbeResult | undefined => {
     if (!ANSWERS[method].includes(packet.code)) {
       const name = messages.codeName(packet.code);
-      return failed(method, 'unexpected-reply', messages.unexpectedReply(packet.code, method, where), { ...dropped }, name);
+      return failed(method, 'unexpected-reply', messages.unexpectedReply(packet.code, method, where, config.transport), { ...dropped }, name);
     }
     const signedReply = packet.attributes.some((attribute) => attribute.type === Attr.MessageAuthenticator);
     if (!signedReply && config.requireMessageAuthenticator) {

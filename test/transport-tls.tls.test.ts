@@ -179,6 +179,16 @@ describe('RADIUS over TLS transport (TlsDestination)', function () {
     assert.equal(result.reason, 'protocol-error');
   });
 
+  it('probe(): an unexpected reply type over TLS is put on the server, not on a wrong port (one port carries every type)', async () => {
+    const r = await responder((got) => got.socket.write(reply(got.packet, Code.AccountingResponse)));
+    const result = await probe(server(r));
+    assert.equal(result.status, 'failed');
+    assert.equal(result.reason, 'unexpected-reply');
+    assert.equal(result.detail, 'Accounting-Response');
+    assert.match(result.message, /answered the Status-Server with Accounting-Response, which does not answer it: over RADIUS\/TLS every packet type shares one port/);
+    assert.doesNotMatch(result.message, /UDP|accounting port/);
+  });
+
   it('offers ALPN radius/1.0 and refuses a server that offers less than TLS 1.2', async () => {
     const r = await responder((got) => got.socket.write(reply(got.packet)));
     await signIn(client(r));
