@@ -20,7 +20,7 @@ export type RequestAttributes = Readonly<Record<string, AttributeInput>> | Reado
 export type RequestAttributesFunction = (req: Request, username: string) => RequestAttributes | Promise<RequestAttributes>;
 
 /** NAS-Port-Type Virtual (RFC 2865 §5.41): the user reaches the NAS — this app — over the network, not a port. */
-const NAS_PORT_TYPE_VIRTUAL = 'Virtual';
+const NAS_PORT_TYPE: readonly [string, AttributeInput] = ['NAS-Port-Type', 'Virtual'];
 
 function pairs(value: RequestAttributes): Array<readonly [string, AttributeInput]> {
   if (Array.isArray(value)) return [...(value as ReadonlyArray<readonly [string, AttributeInput]>)];
@@ -30,18 +30,24 @@ function pairs(value: RequestAttributes): Array<readonly [string, AttributeInput
 
 /**
  * The per-request attributes of one sign-in step: the defaults, then the app's. Values are validated by
- * the client (a bad name or value is a `TypeError` there).
+ * the client (a bad name or value is a `TypeError` there). Synchronous when the app has no
+ * `requestAttributes` function (no promise on every sign-in for nothing).
  */
-export async function requestAttributesFor(
+export function requestAttributesFor(
   req: Request,
   username: string,
   extra: RequestAttributesFunction | undefined,
-): Promise<Array<readonly [string, AttributeInput]>> {
-  const own = extra ? pairs(await extra(req, username)) : [];
-  const named = new Set(own.map(([name]) => name.toLowerCase()));
+): Array<readonly [string, AttributeInput]> | Promise<Array<readonly [string, AttributeInput]>> {
+  if (!extra) return withDefaults(req, []);
+  return Promise.resolve(extra(req, username)).then((value) => withDefaults(req, pairs(value)));
+}
+
+/** The strategy's defaults, unless the app's own attributes name them, then the app's. */
+function withDefaults(req: Request, own: Array<readonly [string, AttributeInput]>): Array<readonly [string, AttributeInput]> {
+  const named = own.length === 0 ? undefined : new Set(own.map(([name]) => name.toLowerCase()));
   const defaults: Array<readonly [string, AttributeInput]> = [];
   const ip = req.ip;
-  if (!named.has('calling-station-id') && typeof ip === 'string' && ip !== '') defaults.push(['Calling-Station-Id', ip]);
-  if (!named.has('nas-port-type')) defaults.push(['NAS-Port-Type', NAS_PORT_TYPE_VIRTUAL]);
-  return [...defaults, ...own];
+  if (!named?.has('calling-station-id') && typeof ip === 'string' && ip !== '') defaults.push(['Calling-Station-Id', ip]);
+  if (!named?.has('nas-port-type')) defaults.push(NAS_PORT_TYPE);
+  return own.length === 0 ? defaults : [...defaults, ...own];
 }

@@ -29,6 +29,13 @@ export const NO_VENDOR = -1;
 const loaded = new Set<string>();
 /** True once the `radius` package's dictionaries (and ours) are loaded and {@link dataTypes} is filled. */
 let ready = false;
+/** Counts (re)loads, so that anything derived from the dictionaries can tell it is stale. */
+let generation = 0;
+
+/** How many times the dictionaries were (re)loaded; anything cached from them is stale once it changes. */
+export function dictionaryGeneration(): number {
+  return generation;
+}
 
 /**
  * Our own table of attribute data types (`'integer'`, `'ipaddr'`, …), keyed `vendor:id` and `vendor:name`
@@ -207,6 +214,7 @@ export function loadDictionaries(paths: readonly string[], label = 'dictionaries
   vendorIds.clear();
   const seen = new Set<string>();
   for (const file of [...packageDictionaryFiles(), ...loaded]) recordTypes(file, seen);
+  generation++;
   ready = true;
 }
 
