@@ -2,7 +2,7 @@
  * Shared bits of the benchmark: the credentials every client sends, child-process plumbing, and
  * measurement helpers (percentiles, descriptor counts, /proc sampling).
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -181,6 +181,15 @@ function wrap(proc: ChildProcess): Child {
     }
   };
   return { proc, firstJson, ask, output: () => out, stderr: () => err, exited, kill };
+}
+
+/**
+ * Pins every thread of process `pid` to the CPUs `cpus` (e.g. "0" or "1-3") with util-linux `taskset`.
+ * Returns false (and pins nothing) when `taskset` is missing or refuses.
+ */
+export function pinProcess(pid: number, cpus: string): boolean {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { encoding: 'utf8' });
+  return r.status === 0;
 }
 
 /** Promise that resolves after `ms` milliseconds. */
