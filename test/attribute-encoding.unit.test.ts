@@ -4,8 +4,6 @@
  * reuse never changes an outcome.
  */
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAttributeList, loadDictionaries } from '../lib/protocol/dictionary';
 
@@ -53,19 +51,12 @@ describe('attribute encoding: reuse of encoded pairs', () => {
   });
 
   it('forgets what it encoded when dictionaries are loaded (a name may then mean another attribute)', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'passport-radius-dict-'));
-    try {
-      const first = join(dir, 'dictionary.memo1');
-      const second = join(dir, 'dictionary.memo2');
-      writeFileSync(first, 'ATTRIBUTE Passport-Radius-Memo-Test 230 string\n');
-      writeFileSync(second, 'ATTRIBUTE Passport-Radius-Memo-Test 231 string\n');
-      assert.throws(() => hex([['Passport-Radius-Memo-Test', 'a']]), /unknown attribute/);
-      loadDictionaries([first]);
-      assert.deepEqual(hex([['Passport-Radius-Memo-Test', 'a']]), ['e60361']);
-      loadDictionaries([second]); // the last definition wins, as in FreeRADIUS
-      assert.deepEqual(hex([['Passport-Radius-Memo-Test', 'a']]), ['e70361']);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    // Loaded dictionaries stay for the whole process (the `radius` package keeps one set and reloads every
+    // file each time), so these files live in test/fixtures and define only a test-only name.
+    assert.throws(() => hex([['Passport-Radius-Memo-Test', 'a']]), /unknown attribute/);
+    loadDictionaries([join(__dirname, 'fixtures', 'dictionary.memo-1')]);
+    assert.deepEqual(hex([['Passport-Radius-Memo-Test', 'a']]), ['e60361']);
+    loadDictionaries([join(__dirname, 'fixtures', 'dictionary.memo-2')]); // the last definition wins, as in FreeRADIUS
+    assert.deepEqual(hex([['Passport-Radius-Memo-Test', 'a']]), ['e70361']);
   });
 });
