@@ -8,7 +8,7 @@ import request from 'supertest';
 import { RadiusStrategy, type RadiusServerOptions, type RadiusStrategyOptions } from '../lib';
 import { RadiusTestServer } from '../lib/testing';
 import { buildApp, closeAll, passportFor } from './support/app';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, outputAfterReply, startFreeRadius, USERS, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
 import { sleep } from './support/time';
 import { signInWithCode } from './support/sign-in';
 
@@ -175,11 +175,11 @@ describeFreeRadius('RadiusStrategy with an Access-Challenge (FreeRADIUS)', funct
     const { agent } = flow({ servers: [server({ protocol: 'chap' })] });
     const mark = fr.output().length;
     await agent.post('/login').type('form').send({ username: 'carol', password: USERS.carol.password }).expect(303);
-    assert.match(fr.output().slice(mark), /CHAP-Password = 0x/);
+    await waitForOutputSince(fr, mark, /CHAP-Password = 0x/);
     const mark2 = fr.output().length;
     const res = await agent.post('/login/challenge').type('form').send({ code: USERS.carol.code });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const second = fr.output().slice(mark2);
+    const second = await outputAfterReply(fr, mark2);
     assert.match(second, /User-Password = "123456"|User-Password/);
     assert.doesNotMatch(second, /CHAP-Password/);
   });

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import ts from 'typescript';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, startFreeRadius, USERS, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
 import { freeUdpPort } from './support/ports';
 
 const ROOT = process.cwd();
@@ -210,7 +210,7 @@ describeFreeRadius('passport-radius CLI against FreeRADIUS', function () {
     const run = await cli(['probe', '--address', withStatus.address, '--nas-identifier', 'cli-test'], { env: { RADIUS_SECRET: withStatus.secret } });
     assert.equal(run.code, 0, run.stdout + run.stderr);
     assert.match(run.stdout, /^testing 127\.0\.0\.1:\d+…\nReachable \(\d+ ms, status-server\)\n$/);
-    assert.match(withStatus.output().slice(mark), /Received Status-Server Id[\s\S]*NAS-Identifier = "cli-test"/);
+    await waitForOutputSince(withStatus, mark, /Received Status-Server Id[\s\S]*NAS-Identifier = "cli-test"/);
     assertNoLeak(run, allSecrets());
   });
 
@@ -340,7 +340,7 @@ describeFreeRadius('passport-radius CLI against FreeRADIUS', function () {
     assert.match(lines[2]!, /^Access-Accept from 127\.0\.0\.1:\d+ in \d+ ms$/);
     assert.equal(lines[3], '  Reply-Message = "Welcome carol"');
     // The code went back with the State byte for byte.
-    assert.match(withStatus.output().slice(mark), /State = 0x00ff80fe0d0a2200c3/);
+    await waitForOutputSince(withStatus, mark, /State = 0x00ff80fe0d0a2200c3/);
     assertNoLeak(run, [...allSecrets(), USERS.carol.password, USERS.carol.code, USERS.carol.state]);
   });
 
@@ -382,7 +382,7 @@ describeFreeRadius('passport-radius CLI against FreeRADIUS', function () {
     assert.equal(doc.attributes['Session-Timeout'], USERS.frank.sessionTimeout);
     assert.deepEqual(doc.attributes.Class, ['0x61646d696e73', '0x6f7073']);
     assert.match(run.stderr, /failover: dead → fr \(unreachable\)/);
-    assert.match(withoutStatus.output().slice(mark), /CHAP-Password = 0x/);
+    await waitForOutputSince(withoutStatus, mark, /CHAP-Password = 0x/);
     assertNoLeak(run, [...allSecrets(), USERS.frank.password]);
   });
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { run } from '../lib/cli/program';
 import { SERVER_OPTION_NAMES } from '../lib/options';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, outputAfterReply, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { SERVER_OPTION_SAMPLES } from './support/options';
 
 describeFreeRadius('passport-radius login --config with every server option of the schema', function () {
@@ -43,7 +43,7 @@ describeFreeRadius('passport-radius login --config with every server option of t
     assert.equal(code, 0, stdout + stderr);
     assert.equal((JSON.parse(stdout) as { outcome: string }).outcome, 'accept');
     // protocol: 'chap' and the configured NAS-Port reached the server.
-    const seen = server.output().slice(mark);
+    const seen = await outputAfterReply(server, mark);
     assert.match(seen, /CHAP-Password = 0x/);
     assert.match(seen, /NAS-Port = 7/);
   });

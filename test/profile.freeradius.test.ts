@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, startFreeRadius, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, outputAfterReply, startFreeRadius, type FreeRadiusServer } from './support/freeradius';
 
 /** grace's Access-Accept in test/freeradius/users: Class "staff", a State and a Proxy-State. */
 const GRACE = { name: 'grace', password: 'grace-password' };
@@ -40,7 +40,7 @@ describeFreeRadius('RadiusProfile of an Access-Accept carrying protocol-only att
     const res = await agent.post('/login').type('form').send({ username: GRACE.name, password: GRACE.password });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     // FreeRADIUS did send them (so this test can fail), and signed the reply.
-    const sent = fr.output().slice(mark);
+    const sent = await outputAfterReply(fr, mark);
     assert.match(sent, new RegExp(`State = 0x${STATE_HEX}`));
     assert.match(sent, new RegExp(`Proxy-State = 0x${PROXY_STATE_HEX}`));
 

@@ -13,7 +13,7 @@ import { probe, RadiusClient, type RadiusServerOptions } from '../lib';
 import { run } from '../lib/cli/program';
 import { TLS_TIMER_DEFAULTS } from '../lib/transport-tls';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, outputAfterReply, startFreeRadius, USERS, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
 import { freeTcpPort } from './support/ports';
 import { assertTlsFailure, makePki, tlsServerOptions, type Pki } from './support/tls';
 import { sleep, until } from './support/time';
@@ -61,7 +61,7 @@ describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
       const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.equal(res.body.user.username, 'alice');
-      const seen = fr.output().slice(mark);
+      const seen = await outputAfterReply(fr, mark);
       assert.match(seen, /\(TLS\)/);
       assert.match(seen, new RegExp(`Received Access-Request Id \\d+ from 127\\.0\\.0\\.1:\\d+ to 127\\.0\\.0\\.1:${fr.tlsPort}`));
       assert.match(seen, /User-Password = "alice-password"/);
@@ -186,7 +186,7 @@ describeFreeRadius('RADIUS over TLS against FreeRADIUS 3.2', function () {
       const res = await cli(['login', '--config', file, '--user', 'alice', '--password-stdin', '--json'], `${USERS.alice.password}\n`);
       assert.equal(res.code, 0, res.stdout + res.stderr);
       assert.equal((JSON.parse(res.stdout) as { outcome: string }).outcome, 'accept');
-      assert.match(fr.output().slice(mark), new RegExp(`to 127\\.0\\.0\\.1:${fr.tlsPort}`));
+      await waitForOutputSince(fr, mark, new RegExp(`to 127\\.0\\.0\\.1:${fr.tlsPort}`));
     });
 
     it('probes with --config and says why a TLS server fails (exit 1)', async () => {

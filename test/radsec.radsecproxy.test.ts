@@ -8,7 +8,7 @@ import { strict as assert } from 'node:assert';
 import request from 'supertest';
 import { probe, RadiusClient, RadiusUnavailableError, type RadiusServerOptions } from '../lib';
 import { buildApp, closeAll } from './support/app';
-import { startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { outputAfterReply, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { freeUdpPort } from './support/ports';
 import { assertTlsFailure, describeRadsecproxy, makePki, startRadsecproxy, tlsServerOptions, type Pki, type Radsecproxy } from './support/tls';
 import { signInWithChap, signInWithCode } from './support/sign-in';
@@ -42,7 +42,7 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
     const res = await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.user.username, 'alice');
-    const seen = fr.output().slice(mark);
+    const seen = await outputAfterReply(fr, mark);
     assert.match(seen, /Received Access-Request/);
     assert.match(seen, /User-Password = "alice-password"/);
     assert.match(proxy.output(), /Access-Accept for user alice/);

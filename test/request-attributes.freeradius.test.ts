@@ -8,16 +8,10 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { RadiusServerOptions } from '../lib';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, startFreeRadius, USERS, waitForOutputSince, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, outputAfterReply, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 
 function entry(fr: FreeRadiusServer, extra: Partial<RadiusServerOptions> = {}): RadiusServerOptions {
   return { name: 'fr', address: fr.address, secret: fr.secret, attributes: { 'NAS-Identifier': 'console' }, timeout: 3000, ...extra };
-}
-
-/** The part of FreeRADIUS's log about the request(s) since `mark`, once the reply has been logged. */
-async function logSince(fr: FreeRadiusServer, mark: number): Promise<string> {
-  await waitForOutputSince(fr, mark, /Sent Access-(Accept|Reject|Challenge)/);
-  return fr.output().slice(mark);
 }
 
 describeFreeRadius('Per-request attributes and shared secrets against FreeRADIUS', function () {
@@ -44,7 +38,7 @@ describeFreeRadius('Per-request attributes and shared secrets against FreeRADIUS
     const mark = fr.output().length;
     const res = await request(app).post('/login').set('X-Forwarded-For', '198.51.100.23').type('form').send({ username: 'alice', password: USERS.alice.password });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const log = await logSince(fr, mark);
+    const log = await outputAfterReply(fr, mark);
     assert.match(log, /Calling-Station-Id = "198\.51\.100\.23"/);
     assert.match(log, /NAS-Port-Type = Virtual/);
   });
@@ -54,7 +48,7 @@ describeFreeRadius('Per-request attributes and shared secrets against FreeRADIUS
     const mark = fr.output().length;
     const res = await request(app).post('/login').set('X-Forwarded-For', '198.51.100.23').type('form').send({ username: 'alice', password: USERS.alice.password });
     assert.equal(res.status, 200);
-    const log = await logSince(fr, mark);
+    const log = await outputAfterReply(fr, mark);
     assert.match(log, /Calling-Station-Id = "(::ffff:)?127\.0\.0\.1"/);
     assert.doesNotMatch(log, /198\.51\.100\.23/);
   });
@@ -66,7 +60,7 @@ describeFreeRadius('Per-request attributes and shared secrets against FreeRADIUS
     });
     const mark = fr.output().length;
     assert.equal((await request(app).post('/login').type('form').send({ username: 'alice', password: USERS.alice.password })).status, 200);
-    const log = await logSince(fr, mark);
+    const log = await outputAfterReply(fr, mark);
     assert.match(log, /Called-Station-Id = "console\/alice"/);
     assert.match(log, /Calling-Station-Id = "ip:(::ffff:)?127\.0\.0\.1"/);
     assert.doesNotMatch(log, /NAS-Port-Type/);
@@ -80,7 +74,7 @@ describeFreeRadius('Per-request attributes and shared secrets against FreeRADIUS
     const mark = fr.output().length;
     const res = await agent.post('/login/challenge').set('X-Forwarded-For', '198.51.100.7').type('form').send({ code: USERS.carol.code });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    const log = await logSince(fr, mark);
+    const log = await outputAfterReply(fr, mark);
     assert.match(log, /State = 0x00ff80fe0d0a2200c3/);
     assert.match(log, /Calling-Station-Id = "198\.51\.100\.7"/);
     assert.match(log, /NAS-Port-Type = Virtual/);

@@ -7,7 +7,7 @@ import request from 'supertest';
 import { RadiusStrategy, type RadiusServerOptions } from '../lib';
 import { RadiusTestServer, type Faults } from '../lib/testing';
 import { buildApp, closeAll } from './support/app';
-import { describeFreeRadius, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
+import { describeFreeRadius, outputAfterReply, startFreeRadius, USERS, type FreeRadiusServer } from './support/freeradius';
 import { freeUdpPort } from './support/ports';
 
 const NAS = { 'NAS-Identifier': 'passport-test' };
@@ -104,7 +104,7 @@ describeFreeRadius('RadiusStrategy against FreeRADIUS', function () {
       const before = signed.output().length;
       const res = await login(app, USERS.alice.name, USERS.alice.password);
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      const seen = signed.output().slice(before);
+      const seen = await outputAfterReply(signed, before);
       assert.match(seen, /CHAP-Password = 0x/);
       assert.doesNotMatch(seen, /User-Password =/);
     });

@@ -448,6 +448,16 @@ export async function waitForOutputSince(server: Pick<FreeRadiusProcess, 'output
   }
 }
 
+/**
+ * FreeRADIUS's log since `mark` once it has logged sending its reply: the test has the reply before
+ * FreeRADIUS's log line about it reaches the pipe (it writes the line after sending), so reading the log at
+ * once can miss the end of the request. Waits up to `timeoutMs` for a "Sent …" line.
+ */
+export async function outputAfterReply(server: Pick<FreeRadiusProcess, 'output'>, mark: number, timeoutMs = 3000): Promise<string> {
+  await waitForOutputSince(server, mark, /Sent (Access|Accounting|Disconnect|CoA)-[A-Za-z]+ Id/, timeoutMs);
+  return server.output().slice(mark);
+}
+
 interface Attempt {
   server?: FreeRadiusServer;
   retry: boolean;
