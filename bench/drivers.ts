@@ -57,7 +57,7 @@ export function createDriver(kind: string, t: DriverTarget): Driver {
       },
       close: () => client.close(),
       notes() {
-        const c = client.servers()[0]!.counters;
+        const c = client.serverStatus()[0]!.counters;
         const dropped = Object.entries(c.dropped).map(([k, v]) => `${k} ${v}`);
         return `retransmissions ${c.retransmissions}${dropped.length ? `, dropped ${dropped.join(', ')}` : ''}`;
       },
