@@ -178,6 +178,14 @@ async function main(): Promise<number> {
     console.error(MISSING_FREERADIUS);
     return 1;
   }
+  // Signals are caught from here on: one that comes while FreeRADIUS is starting (Node's default would
+  // exit at once) stops it as soon as it is up, so that it never keeps the port and the secrets behind.
+  // SIGHUP: the terminal was closed.
+  let signalled: NodeJS.Signals | undefined;
+  let onSignal = (signal: NodeJS.Signals): void => {
+    signalled ??= signal;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, (s: NodeJS.Signals) => onSignal(s));
   let demo: DemoRadius;
   try {
     demo = await startDemoRadius(args);
@@ -193,6 +201,23 @@ async function main(): Promise<number> {
     shown = out.length;
   };
   const logTimer = setInterval(showLog, 200);
+  const stopped = new Promise<number>((resolveExit) => {
+    let stopping = false;
+    onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(logTimer);
+      // After SIGHUP the terminal may be gone: a failed write must not stop the clean-up.
+      try {
+        console.log(`\n${signal}: stopping FreeRADIUS and removing ${demo.dir}`);
+      } catch {
+        // nothing to tell
+      }
+      void demo.stop().then(() => resolveExit(0));
+    };
+    if (signalled) onSignal(signalled);
+  });
+  if (signalled) return stopped;
   const { alice, carol } = DEMO_RADIUS_USERS;
   const qr = await QRCode.toString(demo.totpUri, { type: 'terminal', small: true });
   console.log(
@@ -221,24 +246,7 @@ async function main(): Promise<number> {
       `Ctrl-C stops it.${args.verbose ? '' : ' (--verbose shows FreeRADIUS\'s debug log.)'}`,
     ].join('\n'),
   );
-  return new Promise<number>((resolveExit) => {
-    let stopping = false;
-    const stop = (signal: NodeJS.Signals): void => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(logTimer);
-      // After SIGHUP the terminal may be gone: a failed write must not stop the clean-up.
-      try {
-        console.log(`\n${signal}: stopping FreeRADIUS and removing ${demo.dir}`);
-      } catch {
-        // nothing to tell
-      }
-      void demo.stop().then(() => resolveExit(0));
-    };
-    // SIGHUP: the terminal was closed. Node's default would exit at once, leaving FreeRADIUS running
-    // (holding the port) and the directory with the secrets behind.
-    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, stop);
-  });
+  return stopped;
 }
 
 if (require.main === module) {

@@ -347,6 +347,26 @@ describeFreeRadius('npm run radius: the command', function () {
     }
   });
 
+  it('Ctrl-C while FreeRADIUS is starting stops it once it is up and removes its files', async () => {
+    const cmd = run(['--port', '0']);
+    // The handlers are in place before FreeRADIUS starts (which takes a while): the signal comes mid-start.
+    await until(() => handlesSignals(cmd.child.pid!), 'the script handles signals', 20000);
+    cmd.child.kill('SIGINT');
+    const code = await cmd.exit;
+    assert.doesNotMatch(cmd.stdout(), /npm start/, 'the signal came after start-up, not during it');
+    assert.equal(cmd.child.signalCode, null, 'Node died of the signal instead of stopping FreeRADIUS');
+    assert.equal(code, 0, cmd.stderr());
+    const dir = /SIGINT: stopping FreeRADIUS and removing (\S+)$/m.exec(cmd.stdout())?.[1];
+    assert.ok(dir, cmd.stdout());
+    try {
+      assert.deepEqual(processesUsing(dir), [], 'FreeRADIUS is still running');
+      assert.equal(existsSync(dir), false, 'the configuration directory (with the secrets) is still there');
+    } finally {
+      for (const pid of processesUsing(dir)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the Debian package when FreeRADIUS is missing, exit 1', async () => {
     const cmd = run(['--port', '0'], { FREERADIUS_BIN: '/nonexistent/freeradius' });
     assert.equal(await cmd.exit, 1);
