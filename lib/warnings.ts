@@ -26,11 +26,15 @@ export interface RadiusWarning {
  */
 export const SHORT_SECRET_OCTETS = 12;
 
-/** The warnings for a client's servers, in configured order. */
-export function configurationWarnings(servers: readonly Pick<NormalizedServer, 'name' | 'secret'>[]): RadiusWarning[] {
+/**
+ * The warnings for a client's servers, in configured order. A RadSec server (`transport: 'tls'`) draws
+ * none: its packets travel inside TLS, so none can be captured to guess the secret from, and RFC 6614
+ * §2.3 fixes that secret to `radsec` anyway.
+ */
+export function configurationWarnings(servers: readonly Pick<NormalizedServer, 'name' | 'secret' | 'transport'>[]): RadiusWarning[] {
   const warnings: RadiusWarning[] = [];
   for (const server of servers) {
-    if (server.secret.length <= SHORT_SECRET_OCTETS) {
+    if (server.transport !== 'tls' && server.secret.length <= SHORT_SECRET_OCTETS) {
       warnings.push({
         server: server.name,
         code: 'short-secret',

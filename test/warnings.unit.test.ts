@@ -55,6 +55,22 @@ describe('Shared secret warnings', () => {
     assert.ok(!lines.join('\n').includes('tiny-secret'));
   });
 
+  it('says nothing about a RadSec server: its default secret `radsec` travels inside TLS (RFC 6614 §2.3)', async () => {
+    const radsec: RadiusServerOptions = {
+      name: 'radsec',
+      address: '127.0.0.1:2083',
+      transport: 'tls',
+      tls: { psk: { identity: 'console', key: Buffer.alloc(32, 7) } },
+      attributes: { 'NAS-Identifier': 'console' },
+    };
+    const client = new RadiusClient({ servers: [radsec, server('udp', 'radsec')] });
+    clients.push(client);
+    const seen: RadiusWarning[] = [];
+    client.on('warning', (w) => seen.push(w));
+    await new Promise((resolve) => process.nextTick(resolve));
+    assert.deepEqual(seen.map((w) => [w.server, w.code]), [['udp', 'short-secret']], 'the same 6-octet secret over UDP is still reported');
+  });
+
   it('says nothing about a long secret', async () => {
     const client = new RadiusClient({ servers: [server('long', 'x'.repeat(64))] });
     clients.push(client);
