@@ -7,6 +7,7 @@
  * (own properties, unknown names refused, the option specs) is lib/option-schema.ts.
  */
 import { bracketHint, parseAddress } from './address';
+import { PER_REQUEST_DEFAULTS_LENGTH } from './request';
 import { booleanOption, check, numberOption, readOptions, topLevel, type OptionSpec, type Parsed } from './option-schema';
 import { encodeAttributeList, loadDictionaries, type AttributeInput } from './protocol/dictionary';
 import { normalizeTls, RADSEC_PORT, RADSEC_SECRET, type NormalizedTls, type RadiusTlsOptions } from './tls/options';
@@ -47,7 +48,8 @@ export interface RadiusServerOptions {
    * name) or Buffer; `null` sends nothing and keeps a per-request attribute of that name out of this
    * server's requests. User-Name, User-Password, CHAP-Password, CHAP-Challenge, State, Proxy-State and
    * Message-Authenticator are set by the client and cannot be configured. Together they must leave room in
-   * one 4096-byte packet for the largest User-Name, User-Password and State (at most 3418 bytes encoded).
+   * one 4096-byte packet for the largest User-Name, User-Password and State and the strategy's
+   * Calling-Station-Id and NAS-Port-Type (at most 3346 bytes encoded).
    */
   attributes: Record<string, AttributeInput | null> | ReadonlyArray<readonly [string, AttributeInput | null]>;
   /** Total wait for a valid reply, in milliseconds (retransmissions included), 1 to 600000. Default 5000. */
@@ -117,11 +119,12 @@ const NAS_ATTRIBUTES = new Set<number>([Attr.NasIdentifier, Attr.NasIpAddress, A
 
 /**
  * Bytes of configured attributes that still leave room, in one packet (RFC 2865 §3: at most 4096 bytes),
- * for the header, Message-Authenticator, the largest User-Name, the largest User-Password and the largest
- * State: 4096 − 20 − 18 − 255 − 130 − 255 = 3418.
+ * for the header, Message-Authenticator, the largest User-Name, the largest User-Password, the largest
+ * State and the strategy's per-request Calling-Station-Id and NAS-Port-Type:
+ * 4096 − 20 − 18 − 255 − 130 − 255 − 72 = 3346.
  */
 export const MAX_CONFIGURED_ATTRIBUTES_LENGTH =
-  MAX_PACKET_LENGTH - HEADER_LENGTH - 18 - 2 * (2 + MAX_ATTRIBUTE_VALUE_LENGTH) - (2 + MAX_PASSWORD_LENGTH);
+  MAX_PACKET_LENGTH - HEADER_LENGTH - 18 - 2 * (2 + MAX_ATTRIBUTE_VALUE_LENGTH) - (2 + MAX_PASSWORD_LENGTH) - PER_REQUEST_DEFAULTS_LENGTH;
 
 /** A server's configured attributes, encoded: the bytes sent and the types named (also the `null` ones). */
 export interface ConfiguredAttributes {
@@ -150,7 +153,7 @@ const attributesOption: OptionSpec<ConfiguredAttributes> = {
     check(
       bytes.length <= MAX_CONFIGURED_ATTRIBUTES_LENGTH,
       `${label} take ${bytes.length} bytes; an Access-Request must fit in 4096 bytes (RFC 2865 §3) with the largest ` +
-        `User-Name, User-Password and State, which leaves ${MAX_CONFIGURED_ATTRIBUTES_LENGTH}`,
+        `User-Name, User-Password and State and the strategy's Calling-Station-Id and NAS-Port-Type, which leaves ${MAX_CONFIGURED_ATTRIBUTES_LENGTH}`,
     );
     return { bytes, named };
   },

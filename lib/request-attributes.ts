@@ -7,7 +7,9 @@
  * configures an attribute of the same name (or configures it as `null`) keeps its own (see lib/request.ts).
  */
 import type { Request } from 'express';
+import { isIP } from 'node:net';
 import type { AttributeInput } from './protocol/dictionary';
+import { MAX_CALLING_STATION_ID_OCTETS } from './request';
 
 /** Per-request attributes by dictionary name: an object, or `[name, value]` pairs (for repeated names). */
 export type RequestAttributes = Readonly<Record<string, AttributeInput>> | ReadonlyArray<readonly [string, AttributeInput]>;
@@ -47,7 +49,8 @@ function withDefaults(req: Request, own: Array<readonly [string, AttributeInput]
   const named = own.length === 0 ? undefined : new Set(own.map(([name]) => name.toLowerCase()));
   const defaults: Array<readonly [string, AttributeInput]> = [];
   const ip = req.ip;
-  if (!named?.has('calling-station-id') && typeof ip === 'string' && ip !== '') defaults.push(['Calling-Station-Id', ip]);
+  // Only an address: with `trust proxy`, req.ip comes from X-Forwarded-For, which the client may fill.
+  if (!named?.has('calling-station-id') && typeof ip === 'string' && ip.length <= MAX_CALLING_STATION_ID_OCTETS && isIP(ip) !== 0) defaults.push(['Calling-Station-Id', ip]);
   if (!named?.has('nas-port-type')) defaults.push(NAS_PORT_TYPE);
   return own.length === 0 ? defaults : [...defaults, ...own];
 }

@@ -25,6 +25,18 @@ import {
   randomAuthenticator,
 } from './protocol/packet';
 
+/**
+ * The longest Calling-Station-Id the strategy adds by default (the client's IP address as text; an IPv6
+ * address with a zone fits): a longer or non-address `req.ip` is not sent.
+ */
+export const MAX_CALLING_STATION_ID_OCTETS = 64;
+
+/**
+ * Bytes every Access-Request keeps free for the strategy's per-request defaults: Calling-Station-Id (at most
+ * {@link MAX_CALLING_STATION_ID_OCTETS}) and NAS-Port-Type (RFC 2865 §5.31, §5.41).
+ */
+export const PER_REQUEST_DEFAULTS_LENGTH = 2 + MAX_CALLING_STATION_ID_OCTETS + 6;
+
 /** What goes into one Access-Request besides its Identifier. */
 export interface AccessRequestParts {
   /** The server: its shared secret, configured attributes and their types. */

@@ -121,7 +121,15 @@ describe('Option edge cases (refused at construction with a TypeError naming the
     const server = servers[0]!;
     assert.equal(server.attributes.length, MAX_CONFIGURED_ATTRIBUTES_LENGTH);
     const { packet } = buildAccessRequest(
-      { server, username: Buffer.alloc(253, 0x61), password: Buffer.alloc(128, 0x62), chap: false, state: Buffer.alloc(253, 0x63) },
+      {
+        server,
+        username: Buffer.alloc(253, 0x61),
+        password: Buffer.alloc(128, 0x62),
+        chap: false,
+        state: Buffer.alloc(253, 0x63),
+        // The strategy's per-request defaults at their longest.
+        extra: encodeAttributeList([['Calling-Station-Id', 'f'.repeat(64)], ['NAS-Port-Type', 'Virtual']], 'test').attributes,
+      },
       1,
     );
     assert.equal(packet.length, 4096);
