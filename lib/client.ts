@@ -18,7 +18,7 @@ import { ServerPool, type ServerRuntime, type ServerStatus } from './pool';
 import { probeServer, type ProbeOptions, type ProbeResult } from './probe';
 import { Code, MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PACKET_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 import { AccessExchange } from './access-exchange';
-import { accessRequestLength, argument, controlCharacterError, extraAttributes, hasControlCharacter, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
+import { accessRequestLength, argument, refusedCharacterError, extraAttributes, hasRefusedCharacter, passwordBytes, userNameBytes, type AccessRequestParts } from './request';
 import { toAuthResult, type AuthResult } from './result';
 import { ExchangeError, type ExchangeResult } from './transport';
 import { ServerTransports } from './server-transports';
@@ -276,8 +276,8 @@ export class RadiusClient extends EventEmitter<RadiusClientEvents> {
     const where = 'RadiusClient.account';
     argument(typeof request === 'object' && request !== null, `${where}: request must be an object`);
     argument(typeof request.username === 'string', `${where}: username must be a string`);
-    // The same rule as sign-in: a NUL would cut the name short at the server (see hasControlCharacter).
-    if (hasControlCharacter(request.username)) throw controlCharacterError(where);
+    // The same rule as sign-in: a NUL would cut the name short at the server (see hasRefusedCharacter).
+    if (hasRefusedCharacter(request.username)) throw refusedCharacterError(where);
     this.assertOpen();
     for (const name of request.servers ?? []) this.pool.get(name);
     return this.accounting.send(request);

@@ -123,22 +123,29 @@ export function argument(condition: unknown, message: string): asserts condition
 }
 
 /**
- * Control characters: C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F), Unicode category Cc.
- * A NUL ends the name for servers written in C (FreeRADIUS checks "trudy" for "trudy\0@globex.example",
- * while the app would sign in the whole string); the others split or forge log lines and terminal output.
- * C1 is refused too: RFC 8264 §9.11 (PRECIS, the basis for user names in RFC 8265) disallows every Cc
- * character in identifiers, and no real user name holds one. `\p{Cc}` is exactly those ranges.
+ * Characters a user name must not hold:
+ * - control characters: C0 (U+0000–U+001F), DEL (U+007F) and C1 (U+0080–U+009F), Unicode category Cc. A
+ *   NUL ends the name for servers written in C (FreeRADIUS checks "trudy" for "trudy\0@globex.example",
+ *   while the app would sign in the whole string); the others split or forge log lines and terminal output;
+ * - the line and paragraph separators U+2028 and U+2029, which end lines as a line feed does;
+ * - bidirectional-text controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which make a name
+ *   read as another one in logs and on pages ("gen\u202Euine").
+ * RFC 8264 (PRECIS, the basis for user names in RFC 8265) disallows all of them in identifiers (Cc,
+ * and the rest are default-ignorable or not letters, digits or printable ASCII), so no real user name
+ * holds one.
  */
-const CONTROL_CHARACTER = /\p{Cc}/u;
+const REFUSED_CHARACTER = /[\p{Cc}\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/u;
 
-/** Whether `text` holds a control character (C0, DEL or C1); such a user name is never sent. */
-export function hasControlCharacter(text: string): boolean {
-  return CONTROL_CHARACTER.test(text);
+/** Whether `text` holds a character a user name must not hold (see {@link REFUSED_CHARACTER}); such a name is never sent. */
+export function hasRefusedCharacter(text: string): boolean {
+  return REFUSED_CHARACTER.test(text);
 }
 
-/** The error for a user name with a control character (sign-in and accounting alike). */
-export function controlCharacterError(where: string): RadiusConfigError {
-  return new RadiusConfigError(`${where}: username must not contain control characters (U+0000–U+001F, U+007F–U+009F)`);
+/** The error for a user name with a refused character (sign-in and accounting alike). */
+export function refusedCharacterError(where: string): RadiusConfigError {
+  return new RadiusConfigError(
+    `${where}: username must not contain control characters (U+0000–U+001F, U+007F–U+009F), line or paragraph separators (U+2028, U+2029) or bidirectional-text controls (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069)`,
+  );
 }
 
 /**
@@ -155,11 +162,11 @@ export function passwordBytes(text: string, encoding: 'utf8' | 'latin1', what: s
 
 /**
  * The User-Name bytes: `TypeError` unless a string; {@link RadiusConfigError} unless 1 to 253 bytes of UTF-8
- * without control characters (see {@link hasControlCharacter}).
+ * without the characters {@link hasRefusedCharacter} refuses.
  */
 export function userNameBytes(value: unknown, where: string): Buffer {
   argument(typeof value === 'string', `${where}: username must be a string`);
-  if (hasControlCharacter(value)) throw controlCharacterError(where);
+  if (hasRefusedCharacter(value)) throw refusedCharacterError(where);
   const bytes = Buffer.from(value, 'utf8');
   if (bytes.length === 0 || bytes.length > MAX_ATTRIBUTE_VALUE_LENGTH) throw new RadiusConfigError('The user name must be 1 to 253 bytes');
   return bytes;

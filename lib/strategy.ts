@@ -27,7 +27,7 @@ import type { RadiusClientOptions, RadiusServerOptions } from './options';
 import { normalizeStrategyOptions } from './strategy-options';
 import { requestAttributesFor, type RequestAttributesFunction } from './request-attributes';
 import { buildProfile } from './profile';
-import { hasControlCharacter } from './request';
+import { hasRefusedCharacter } from './request';
 import { MAX_ATTRIBUTE_VALUE_LENGTH, MAX_PASSWORD_LENGTH } from './protocol/packet';
 import { afterLogIn, type LoggedInSession } from './login-hooks';
 import { SessionAccounting, type EndSessionOptions } from './session-accounting';
@@ -249,8 +249,8 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
       this.challenges.discard(req);
       if (username === undefined || username === '') return this.fail({ message: 'Missing credentials' }, 400);
       if (Buffer.byteLength(username, 'utf8') > MAX_ATTRIBUTE_VALUE_LENGTH) return this.fail({ message: 'User name is too long' }, 400);
-      // A NUL would cut the name short at the server but not here (see hasControlCharacter).
-      if (hasControlCharacter(username)) return this.fail({ message: 'Invalid user name' }, 400);
+      // A NUL would cut the name short at the server but not here (see hasRefusedCharacter).
+      if (hasRefusedCharacter(username)) return this.fail({ message: 'Invalid user name' }, 400);
       if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_LENGTH) return this.fail({ message: 'Password is too long' }, 400);
       // No await when the servers are known at once: one promise less on every sign-in.
       const chosen = this.chooseServers(req, username, options);

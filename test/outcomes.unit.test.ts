@@ -162,6 +162,19 @@ const rows: Row[] = [
   { what: 'missing password and code', req: () => request({ username: 'alice' }), expect: { action: 'fail', status: 400, message: 'Missing credentials' }, sent: 0 },
   { what: 'password over 128 bytes', req: () => request({ username: 'alice', password: 'é'.repeat(65) }), expect: { action: 'fail', status: 400, message: 'Password is too long' }, sent: 0 },
   { what: 'user name over 253 bytes', req: () => request({ username: 'u'.repeat(254), password: 'pw' }), expect: { action: 'fail', status: 400, message: 'User name is too long' }, sent: 0 },
+  ...[
+    ['a NUL', 'trudy\u0000@globex.example'],
+    ['a line feed', 'alice\nroot'],
+    ['C1 NEL', 'alice\u0085'],
+    ['a line separator', 'alice\u2028root'],
+    ['a right-to-left override', 'gen\u202Euine'],
+    ['a first-strong isolate', 'alice\u2068'],
+  ].map(([name, username]) => ({
+    what: `user name with ${name!}`,
+    req: () => request({ username: username!, password: 'pw' }),
+    expect: { action: 'fail' as const, status: 400, message: 'Invalid user name' },
+    sent: 0,
+  })),
   {
     what: 'credentials in the query string',
     req: () => request({}, { query: { username: 'alice', password: 'pw' } }),
