@@ -160,9 +160,17 @@ export function decisive(drop: DropReason, where: string): string {
 }
 
 /** The text of each {@link ProbeWarningCode}. */
-export function warning(code: ProbeWarningCode): string {
+export function warning(code: ProbeWarningCode, transport: 'udp' | 'tls' = 'udp'): string {
   switch (code) {
     case 'unsigned-status-server-reply':
+      if (transport === 'tls') {
+        // radsecproxy 1.9 answers Status-Server itself ("from _self_"), unsigned, whatever its home server does.
+        return (
+          'the Status-Server reply had no Message-Authenticator (Access replies are signed, so sign-in works; ' +
+          'monitoring by Status-Server would refuse it). A RadSec proxy such as radsecproxy answers Status-Server ' +
+          `itself, unsigned, and its home server cannot change that; a RadSec server answering itself can: ${FIX.statusServer}`
+        );
+      }
       return (
         'the Status-Server reply had no Message-Authenticator (Access replies are signed, so sign-in works; ' +
         `monitoring by Status-Server would refuse it) — sign it too: ${FIX.statusServer}`

@@ -302,7 +302,7 @@ export async function probeServer(config: NormalizedServer, options: ProbeOption
     }
     const warnings: ProbeWarning[] = [];
     if (unsignedStatusReply) {
-      warnings.push({ code: 'unsigned-status-server-reply', message: messages.warning('unsigned-status-server-reply') });
+      warnings.push({ code: 'unsigned-status-server-reply', message: messages.warning('unsigned-status-server-reply', config.transport) });
     }
     if (!signedRequest) {
       warnings.push({ code: 'unsigned-request-answered', message: messages.warning('unsigned-request-answered') });

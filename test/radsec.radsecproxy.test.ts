@@ -64,9 +64,13 @@ describeRadsecproxy('RADIUS over TLS through radsecproxy to FreeRADIUS', functio
     await signInWithCode(request.agent(built.app), fr);
   });
 
-  it('probes the proxy as reachable', async () => {
+  it('probes the proxy as reachable; the unsigned Status-Server reply is put on the proxy, which answers it itself', async () => {
     const result = await probe(server());
     assert.equal(result.status, 'reachable', result.message);
+    // radsecproxy answers Status-Server "from _self_", unsigned, though FreeRADIUS behind it signs its own.
+    const warning = result.warnings?.find((w) => w.code === 'unsigned-status-server-reply');
+    assert.ok(warning, JSON.stringify(result.warnings));
+    assert.match(warning.message, /A RadSec proxy such as radsecproxy answers Status-Server itself, unsigned/);
   });
 
   const failures: Array<{ what: string; server: () => RadiusServerOptions; probeReason: string; detail: RegExp }> = [
