@@ -156,7 +156,7 @@ export function createApp(options: ExampleAppOptions): ExampleApp {
     res
       .status(code)
       .type('html')
-      .send(page({ title: 'Sign-in is unavailable', card: true }, `<p class="message error" role="alert">${escapeHtml(text)}</p><p><a href="/login">Back</a></p>`));
+      .send(page({ title: code < 500 ? 'The request was refused' : 'Sign-in is unavailable', card: true }, `<p class="message error" role="alert">${escapeHtml(text)}</p><p><a href="/login">Back</a></p>`));
   });
 
   return {

@@ -294,9 +294,17 @@ describe('The example console: names, secrets and lock-out guards', function () 
         assert.equal(res.status, 503);
         assert.equal(res.headers['retry-after'], '60');
         assert.match(res.text, /The sign-in service is not answering\. Please try again in a few minutes\./);
+        assert.match(res.text, /<title>[^<]*Sign-in is unavailable/);
       } finally {
         await other.close();
       }
+    });
+
+    it('is not what an oversized request gets: 413, titled as a refused request', async () => {
+      const res = await request(built.app).post('/login').type('form').send({ username: 'alice', password: 'x'.repeat(200_000) });
+      assert.equal(res.status, 413);
+      assert.match(res.text, /<title>[^<]*The request was refused/);
+      assert.doesNotMatch(res.text, /Sign-in is unavailable/);
     });
   });
 
