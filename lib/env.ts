@@ -50,9 +50,17 @@ function timeoutFrom(env: Environment): number | undefined {
   const m = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(text);
   if (!m) fail(`RADIUS_TIMEOUT must be milliseconds ("5000"), or seconds with a unit ("5s"), not ${JSON.stringify(text)}`);
   const ms = m[2] === 's' ? Number(m[1]) * 1000 : Number(m[1]);
-  if (m[2] === undefined && ms < MIN_PLAIN_TIMEOUT_MS) fail(`RADIUS_TIMEOUT is in milliseconds: ${text} ms is too short (did you mean "${text}s"?)`);
-  if (!Number.isInteger(ms) || ms < 1 || ms > 600_000) fail('RADIUS_TIMEOUT must be a whole number of milliseconds from 1 to 600000');
+  if (m[2] === undefined && ms < MIN_PLAIN_TIMEOUT_MS) {
+    // Suggest the seconds form only when it would be accepted ("5" → "5s"; not "0" → "0s").
+    const hint = validTimeout(ms * 1000) ? `did you mean "${text}s"?` : `at least ${MIN_PLAIN_TIMEOUT_MS}, or with a unit: "5s", "50ms"`;
+    fail(`RADIUS_TIMEOUT is in milliseconds: ${text} ms is too short (${hint})`);
+  }
+  if (!validTimeout(ms)) fail('RADIUS_TIMEOUT must be a whole number of milliseconds from 1 to 600000');
   return ms;
+}
+
+function validTimeout(ms: number): boolean {
+  return Number.isInteger(ms) && ms >= 1 && ms <= 600_000;
 }
 
 function protocolFrom(env: Environment): 'pap' | 'chap' | undefined {

@@ -80,6 +80,10 @@ describe('optionsFromEnv', () => {
     ['a bad address', { ...BASE, RADIUS_ADDRESS: 'radius server' }, /RADIUS_ADDRESS \("radius server"\)\.address must be host\[:port\]/],
     ['a bad protocol', { ...BASE, RADIUS_PROTOCOL: 'mschap' }, /RADIUS_PROTOCOL must be "pap" or "chap", not "mschap"/],
     ['a timeout without unit that looks like seconds', { ...BASE, RADIUS_TIMEOUT: '5' }, /RADIUS_TIMEOUT is in milliseconds: 5 ms is too short \(did you mean "5s"\?\)/],
+    ['a fractional timeout without unit', { ...BASE, RADIUS_TIMEOUT: '0.5' }, /RADIUS_TIMEOUT is in milliseconds: 0\.5 ms is too short \(did you mean "0\.5s"\?\)/],
+    // "0s" and "0.0001s" are refused too: no hint that suggests another invalid value.
+    ['a zero timeout', { ...BASE, RADIUS_TIMEOUT: '0' }, /^RadiusStrategy: RADIUS_TIMEOUT is in milliseconds: 0 ms is too short \(at least 100, or with a unit: "5s", "50ms"\)$/],
+    ['a timeout of a tenth of a millisecond in seconds', { ...BASE, RADIUS_TIMEOUT: '0.0001' }, /^RadiusStrategy: RADIUS_TIMEOUT is in milliseconds: 0\.0001 ms is too short \(at least 100, or with a unit: "5s", "50ms"\)$/],
     ['a timeout that is not a number', { ...BASE, RADIUS_TIMEOUT: 'soon' }, /RADIUS_TIMEOUT must be milliseconds/],
     ['a timeout too long', { ...BASE, RADIUS_TIMEOUT: '601s' }, /RADIUS_TIMEOUT must be a whole number of milliseconds from 1 to 600000/],
     ['a bad NAS-IP-Address', { ...BASE, RADIUS_NAS_IP_ADDRESS: 'not-an-ip' }, /RADIUS_ADDRESS .*NAS-IP-Address/],
