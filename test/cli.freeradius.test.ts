@@ -22,8 +22,12 @@ interface Run {
 
 const children = new Set<ChildProcess>();
 
-/** Runs the CLI with `args`, writes `input` to its stdin and closes it. */
-function cli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
+/**
+ * Runs the CLI with `args`, writes `input` to its stdin and closes it. `closed` closes this end of the
+ * child's stdout or stderr pipe at once, before the child writes (as `| head -1` does after one line):
+ * its writes there then fail with EPIPE, and what it printed there is not seen.
+ */
+function cli(args: string[], options: { input?: string; env?: Record<string, string>; closed?: 'stdout' | 'stderr' } = {}): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
     delete env.DEBUG;
@@ -34,6 +38,7 @@ function cli(args: string[], options: { input?: string; env?: Record<string, str
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    if (options.closed) child[options.closed].destroy();
     const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
     child.on('error', reject);
     child.on('close', (code) => {
@@ -82,6 +87,38 @@ describe('passport-radius CLI (no server needed)', function () {
     for (const flag of ['--user', '--password-stdin', '--protocol', '--max-challenge-rounds']) {
       assert.ok(login.stdout.includes(flag), `login --help lacks ${flag}`);
     }
+  });
+
+  it('--version and -V print the version from package.json, exit 0', async () => {
+    const { version } = JSON.parse(await readFile(resolve(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const runs = await Promise.all([cli(['--version']), cli(['-V'])]);
+    for (const run of runs) {
+      assert.equal(run.code, 0, run.stderr);
+      assert.equal(run.stdout, `${version}\n`);
+      assert.equal(run.stderr, '');
+    }
+  });
+
+  it('ends quietly with its own exit code when the reader of stdout or stderr has gone (| head -1)', async () => {
+    const port = await freeUdpPort();
+    const [help, loginHelp, version, probe, usage] = await Promise.all([
+      cli(['--help'], { closed: 'stdout' }),
+      cli(['login', '--help'], { closed: 'stdout' }),
+      cli(['--version'], { closed: 'stdout' }),
+      // Prints "testing …" and "Failed: …" on stdout, then exits 1 (nothing listens on the port).
+      cli(['probe', '--address', `127.0.0.1:${port}`, '--nas-identifier', 'x', '--timeout', '1000', '--retries', '0'], {
+        closed: 'stdout',
+        env: { RADIUS_SECRET: 'a-secret-of-24-characters' },
+      }),
+      cli(['frobnicate'], { closed: 'stderr' }),
+    ]);
+    assert.deepEqual(
+      [help, loginHelp, version, probe, usage].map((r) => r.code),
+      [0, 0, 0, 1, 2],
+      [help, loginHelp, version, probe].map((r) => r.stderr).join('\n'),
+    );
+    for (const run of [help, loginHelp, version, probe]) assert.equal(run.stderr, '');
+    assert.equal(usage.stdout, '');
   });
 
   it('exits 2 on usage errors, saying what is wrong', async () => {

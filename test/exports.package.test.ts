@@ -14,6 +14,7 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   exports: Record<string, { types: string; default: string }>;
   files: string[];
   engines: { node: string };
+  version: string;
 };
 
 describe('the package', () => {
@@ -63,5 +64,6 @@ describe('the package', () => {
     const help = execFileSync(bin, ['--help'], { encoding: 'utf8' });
     assert.match(help, /probe/);
     assert.match(help, /login/);
+    assert.equal(execFileSync(bin, ['--version'], { encoding: 'utf8' }), `${pkg.version}\n`);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * ES modules: the packed tarball, `npm install`ed into fresh apps outside this repository, imported with
  * `import { … } from 'passport-radius'` from an `.mjs` app and from TypeScript compiled with
- * `"module": "nodenext"`; each app signs a user in against the package's own test server.
+ * `"module": "nodenext"`; each app signs a user in against the package's own test server. The install also
+ * puts the `passport-radius` command in node_modules/.bin.
  */
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
@@ -63,6 +64,12 @@ describe('the package from ES modules', function () {
     });
     const { stdout } = await run(process.execPath, ['out/app.mjs'], { cwd: app.dir });
     assert.deepEqual(JSON.parse(stdout), expected);
+  });
+
+  it('installs the passport-radius command, whose --version is the package\'s', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const { stdout } = await run(join(app.dir, 'node_modules', '.bin', 'passport-radius'), ['--version'], { cwd: app.dir });
+    assert.equal(stdout, `${version}\n`);
   });
 
   it('is found by TypeScript through the package exports (types for both entry points)', async () => {

@@ -7,6 +7,21 @@
  */
 import { run } from './program';
 
+/**
+ * A reader that went away (`passport-radius --help | head -1`) is not a failure of the command: like other
+ * Unix tools, end quietly with the command's own exit code. Node ignores SIGPIPE, so a write into the
+ * closed pipe fails with EPIPE, emitted as an 'error' event that would otherwise crash the process; the
+ * stream is destroyed by it, and later writes to it are dropped.
+ */
+function endQuietlyOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+}
+
+endQuietlyOnClosedPipe(process.stdout);
+endQuietlyOnClosedPipe(process.stderr);
+
 run(process.argv.slice(2), { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {
     process.exitCode = code;

@@ -10,6 +10,8 @@
  *
  * @internal
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { RadiusClient, type AuthResult } from '../client';
@@ -160,6 +162,14 @@ function watchEvents(client: RadiusClient, write: (line: string) => void): void 
   client.on('dropped', (e) => write(`dropped a reply: ${e.server} (${e.reason})`));
 }
 
+/**
+ * The package's version, read at run time from its package.json: two folders up from this file both in
+ * the source tree (lib/cli) and in the built or installed package (dist/cli).
+ */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** Runs the program on `argv` (the arguments after the program name); resolves with the exit code. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   let exitCode = 0;
@@ -170,6 +180,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 
   const program = new Command('passport-radius')
     .description('Test RADIUS servers the way passport-radius talks to them: reachability, and a real sign-in.')
+    .version(packageVersion(), '-V, --version', 'print the version of passport-radius')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showHelpAfterError('(run with --help for usage)')
