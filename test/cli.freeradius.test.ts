@@ -417,7 +417,7 @@ describeFreeRadius('passport-radius CLI against FreeRADIUS', function () {
     assert.equal(doc.address, withoutStatus.address6);
     assert.equal(doc.attributes['Filter-Id'], USERS.frank.filterId);
     assert.equal(doc.attributes['Session-Timeout'], USERS.frank.sessionTimeout);
-    assert.deepEqual(doc.attributes.Class, ['0x61646d696e73', '0x6f7073']);
+    assert.deepEqual(doc.attributes.Class, ['admins', 'ops']); // printable UTF-8 octets, as in text mode
     assert.match(run.stderr, /failover: dead → fr \(unreachable\)/);
     await waitForOutputSince(withoutStatus, mark, /CHAP-Password = 0x/);
     assertNoLeak(run, [...allSecrets(), USERS.frank.password]);

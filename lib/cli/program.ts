@@ -137,8 +137,16 @@ export function valueText(value: AttributeValue): string {
   return `vendor ${value.vendorId} attribute ${value.type} 0x${value.value}`;
 }
 
-function valueJson(value: AttributeValue): unknown {
-  if (Buffer.isBuffer(value)) return `0x${value.toString('hex')}`;
+/**
+ * How `login --json` prints one attribute value: as {@link valueText} does, printable UTF-8 octets as a
+ * string (a Class "admins") and other octets as a "0x…" hex string, except text that itself starts with
+ * "0x", which stays hex so that a "0x…" string is always octets (as `acct --class` reads it).
+ */
+export function valueJson(value: AttributeValue): unknown {
+  if (Buffer.isBuffer(value)) {
+    const text = printableText(value);
+    return text !== undefined && !/^0x/i.test(text) ? text : `0x${value.toString('hex')}`;
+  }
   if (value instanceof Date) return value.toISOString();
   return value;
 }
