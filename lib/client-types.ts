@@ -54,9 +54,11 @@ export interface AuthenticateRequest {
    */
   servers?: readonly string[];
   /**
-   * Extra attributes for this request only, by dictionary name (e.g. `[['Calling-Station-Id', '192.0.2.7']]`),
-   * validated like configured ones. A server that configures an attribute of the same name (even as `null`)
-   * keeps its own. User-Name, User-Password, CHAP-*, State, Proxy-State and Message-Authenticator are refused.
+   * Extra attributes for this request only: a list of `[name, value]` pairs by dictionary name (e.g.
+   * `[['Calling-Station-Id', '192.0.2.7']]`), not an object as a server's `attributes` and the strategy's
+   * `requestAttributes` may be — an object throws `TypeError`. Validated like configured ones. A server that
+   * configures an attribute of the same name (even as `null`) keeps its own. User-Name, User-Password,
+   * CHAP-*, State, Proxy-State and Message-Authenticator are refused.
    */
   attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
 }
@@ -71,6 +73,6 @@ export interface ChallengeResponseRequest {
   response: string;
   /** The State from the challenge, copied byte for byte; omit when the challenge had none. */
   state?: Buffer;
-  /** Extra attributes for this request only; see {@link AuthenticateRequest.attributes}. */
+  /** Extra attributes for this request only, as `[name, value]` pairs (not an object); see {@link AuthenticateRequest.attributes}. */
   attributes?: ReadonlyArray<readonly [string, AttributeInput]>;
 }

@@ -5,7 +5,9 @@
  * `exactOptionalPropertyTypes`, `noUncheckedIndexedAccess`). Both with `strict` (README "Install").
  */
 import { strict as assert } from 'node:assert';
-import { appWithPackage, type AppFolder } from './support/pack';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { appWithPackage, ROOT, type AppFolder } from './support/pack';
 import { compileReadme, README_CONFIGS, readmeTypeScriptBlocks } from './support/readme';
 
 describe('the README TypeScript blocks', function () {
@@ -20,6 +22,15 @@ describe('the README TypeScript blocks', function () {
     const blocks = readmeTypeScriptBlocks();
     assert.ok(blocks.length >= 3, `only ${blocks.length} blocks found`);
     for (const block of blocks) assert.match(block.text, /^import /m, `README line ${block.line}: a block with no import is a fragment`);
+  });
+
+  it("show RadiusClient's per-request attributes as [name, value] pairs in the API section (an object throws)", () => {
+    const api = /\n## API\n([\s\S]*?)\n## /.exec(readFileSync(join(ROOT, 'README.md'), 'utf8'))?.[1] ?? '';
+    assert.match(api, /`attributes` of `authenticate\(\)`\s+and `respond\(\)` take only a list of `\[name, value\]` pairs/);
+    // The example is compiled by the tests below: with an object there, tsc fails.
+    const example = readmeTypeScriptBlocks().find((b) => api.includes(b.text.trimEnd()));
+    assert.ok(example, 'the API section has no TypeScript example');
+    assert.match(example.text, /\.authenticate\(\{[^}]*attributes: \[\[/);
   });
 
   for (const name of Object.keys(README_CONFIGS)) {
