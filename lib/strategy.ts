@@ -256,8 +256,8 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
       const chosen = this.chooseServers(req, username, options);
       const servers = Array.isArray(chosen) ? chosen : await chosen;
       if (servers.length === 0) return this.fail({ message: 'RADIUS sign-in is not enabled for this account' }, 401);
-      const own = requestAttributesFor(req, username, this.requestAttributes);
-      const attributes = Array.isArray(own) ? own : await own;
+      const perRequest = requestAttributesFor(req, username, this.requestAttributes);
+      const attributes = Array.isArray(perRequest) ? perRequest : await perRequest;
       const result = await this.client.authenticate({ username, password, servers, attributes });
       return this.conclude(req, result, username, 0);
     }
@@ -272,8 +272,8 @@ export class RadiusStrategy<Client extends RadiusStrategyClient = RadiusClient> 
         return this.fail({ message: 'No pending RADIUS challenge' }, 403);
       }
       const pending = taken.challenge;
-      const own = requestAttributesFor(req, pending.username, this.requestAttributes);
-      const attributes = Array.isArray(own) ? own : await own;
+      const perRequest = requestAttributesFor(req, pending.username, this.requestAttributes);
+      const attributes = Array.isArray(perRequest) ? perRequest : await perRequest;
       const result = await this.client.respond({
         attributes,
         server: pending.server,
